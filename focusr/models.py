@@ -1,0 +1,141 @@
+"""Finding, fetching and loading the two models, once per process.
+
+Users get the official weights on first use; tests and offline machines point
+FOCUSR_DETECTOR / FOCUSR_SEGMENTER (or the matching parameters) at local files.
+When a model cannot be had, `ModelUnavailable` says which file, where we looked
+and how to provide it, and the pipeline carries on without that model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+import urllib.request
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DETECTOR = "yolov8n-seg.pt"
+DEFAULT_SEGMENTER = "selfie_segmenter.tflite"
+SEGMENTER_URL = (
+    "https://storage.googleapis.com/mediapipe-models/image_segmenter/"
+    "selfie_segmenter/float16/1/selfie_segmenter.tflite"
+)
+# Optional pin for the downloaded file (hex sha256). Without it the first download's
+# hash is recorded beside the file and every later load is checked against it.
+SEGMENTER_SHA256 = os.environ.get("FOCUSR_SEGMENTER_SHA256", "")
+
+
+class ModelUnavailable(RuntimeError):
+    """A model file could not be found, fetched or loaded; the message says how to fix it."""
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("FOCUSR_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "focusr"
+    )
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def detector_choice(explicit: str = "") -> str:
+    return explicit or os.environ.get("FOCUSR_DETECTOR", "") or DEFAULT_DETECTOR
+
+
+def segmenter_choice(explicit: str = "") -> str:
+    return explicit or os.environ.get("FOCUSR_SEGMENTER", "") or DEFAULT_SEGMENTER
+
+
+_lock = threading.Lock()
+_models: dict[tuple[str, str], object] = {}
+
+
+def _once(kind: str, key: str, load):
+    """Process-wide cache: every session shares one copy of each heavy model."""
+    with _lock:
+        if (kind, key) not in _models:
+            _models[(kind, key)] = load()
+        return _models[(kind, key)]
+
+
+def load_yolo(choice: str):
+    """An ultralytics YOLO model from a path, an official name (downloaded) or a .yaml."""
+    path = Path(choice).expanduser()
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        target = str(path)
+    elif path.parent == Path("."):
+        target = str(cache_dir() / path.name)  # ultralytics downloads official names here
+    else:
+        raise ModelUnavailable(
+            f"detector weights {choice} not found; set FOCUSR_DETECTOR (or --weights) to an existing .pt file"
+        )
+
+    def load():
+        from ultralytics import YOLO
+
+        try:
+            return YOLO(target)
+        except Exception as exc:  # ultralytics raises many kinds when offline or corrupt
+            raise ModelUnavailable(
+                f"detector weights {path.name} could not be loaded from {target} ({_short(exc)}). "
+                f"Download {path.name} from https://github.com/ultralytics/assets/releases into "
+                f"{cache_dir()}, or set FOCUSR_DETECTOR=/path/to/weights.pt"
+            ) from exc
+
+    return _once("yolo", target, load)
+
+
+def segmenter_path(choice: str) -> Path:
+    """The local .tflite for the person segmenter, downloading the official one on first use."""
+    path = Path(choice).expanduser()
+    if path.exists():
+        return path
+    if path.name != DEFAULT_SEGMENTER or path.parent != Path("."):
+        raise ModelUnavailable(
+            f"person segmenter {choice} not found; set FOCUSR_SEGMENTER to an existing .tflite file"
+        )
+    target = cache_dir() / DEFAULT_SEGMENTER
+    with _lock:
+        if not target.exists():
+            _download(SEGMENTER_URL, target)
+        _verify(target)
+    return target
+
+
+def _download(url: str, target: Path) -> None:
+    try:
+        with urllib.request.urlopen(url, timeout=20) as response:
+            data = response.read()
+    except Exception as exc:
+        raise ModelUnavailable(
+            f"person segmenter {target.name} is not in {target.parent} and downloading it failed "
+            f"({_short(exc)}). Download {url} into {target.parent}, or set FOCUSR_SEGMENTER=/path/to/model.tflite"
+        ) from exc
+    if len(data) < 10_000 or data[4:8] != b"TFL3":
+        raise ModelUnavailable(f"the download from {url} is not a TFLite model ({len(data)} bytes); try again later")
+    digest = hashlib.sha256(data).hexdigest()
+    if SEGMENTER_SHA256 and digest != SEGMENTER_SHA256:
+        raise ModelUnavailable(f"{url} has sha256 {digest}, expected {SEGMENTER_SHA256}; not using it")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    os.replace(tmp, target)
+    target.with_suffix(".sha256").write_text(digest + "\n")
+
+
+def _verify(target: Path) -> None:
+    sidecar = target.with_suffix(".sha256")
+    expected = SEGMENTER_SHA256 or (sidecar.read_text().strip() if sidecar.exists() else "")
+    if expected and hashlib.sha256(target.read_bytes()).hexdigest() != expected:
+        raise ModelUnavailable(
+            f"{target} is corrupt (sha256 mismatch); delete it and it will be downloaded again"
+        )
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]

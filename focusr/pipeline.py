@@ -1,0 +1,221 @@
+"""The focus pipeline: one call per frame, from pixels and pointer to output and result.
+
+The stages (enhance, detect, track, segment, render, overlay) are Parameterized
+objects whose parameters are the user's controls; the pipeline decides when each
+runs and times them all here, in one place.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+
+import cv2
+import numpy as np
+import param
+
+from focusr import overlay
+from focusr.detect import Detector, under_point
+from focusr.enhance import Enhancer
+from focusr.render import Renderer
+from focusr.segment import Segmenter, grow_region
+from focusr.track import Tracker
+from focusr.types import Detection, FrameResult, Pointer, Subject, TrackState
+
+STAGES = ("enhance", "detect", "track", "segment", "render", "overlay")
+
+
+class StageClock:
+    """Milliseconds per stage for one frame."""
+
+    def __init__(self):
+        self.ms: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.ms[stage] = self.ms.get(stage, 0.0) + (time.perf_counter() - start) * 1000.0
+
+
+class FocusPipeline(param.Parameterized):
+    """Keeps a clicked subject sharp and blurs the rest, frame by frame."""
+
+    detect_interval = param.Integer(
+        default=5, bounds=(1, 60), doc="Run the detector every N frames; the tracker fills the gaps."
+    )
+    track_scale = param.Number(
+        default=0.5, bounds=(0.2, 1.0), step=0.05, doc="The tracker works on the frame scaled by this factor."
+    )
+    rack_focus = param.Number(
+        default=0.3, bounds=(0.0, 2.0), step=0.05, doc="Seconds a change of subject takes to pull focus."
+    )
+    overlays = param.Boolean(default=True, doc="Draw the hover box, lock box and status line.")
+    show_status = param.Boolean(default=True, doc="Draw the status and FPS line.")
+
+    detector = param.ClassSelector(class_=Detector, doc="Finds subjects.")
+    tracker = param.ClassSelector(class_=Tracker, doc="Follows the subject between detections.")
+    segmenter = param.ClassSelector(class_=Segmenter, doc="Cuts the subject out.")
+    renderer = param.ClassSelector(class_=Renderer, doc="Blurs everything else.")
+    enhancer = param.ClassSelector(class_=Enhancer, doc="Low-light enhancement.")
+
+    def __init__(self, **params):
+        for name, cls in (("detector", Detector), ("tracker", Tracker), ("segmenter", Segmenter),
+                          ("renderer", Renderer), ("enhancer", Enhancer)):
+            params.setdefault(name, cls())
+        super().__init__(**params)
+        self._index = -1
+        self._subject_key = 0
+        self._detections: list[Detection] = []
+        self._detected_at = -(10**9)
+        self._last_t: float | None = None
+        self._fps: float | None = None
+        self._wall: float | None = None
+        self._matte: np.ndarray | None = None
+        self._rack_from: np.ndarray | None = None
+        self._rack_start = 0.0
+
+    # -- public -----------------------------------------------------------------------------
+    @property
+    def notices(self) -> list[str]:
+        """What is missing and how to fix it (reduced mode), for the page and the CLI."""
+        return [e for e in (self.detector.error, self.segmenter.error) if e]
+
+    @property
+    def state(self) -> TrackState:
+        return self.tracker.state
+
+    def release(self) -> None:
+        self.tracker.release()
+        self.segmenter.reset()
+        self._matte = None
+        self._rack_from = None
+
+    def close(self) -> None:
+        self.release()
+        self.segmenter.close()
+
+    def process(self, frame: np.ndarray, pointer: Pointer = Pointer(), t: float | None = None
+                ) -> tuple[np.ndarray, FrameResult]:
+        """One BGR frame in, the focused frame and what happened out."""
+        t = time.perf_counter() if t is None else t
+        dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
+        self._last_t = t
+        self._index += 1
+        index = self._index
+        clock = StageClock()
+
+        with clock("enhance"):
+            frame = self.enhancer.enhance(frame)
+        if pointer.release:
+            self.release()
+
+        detected = False
+        with clock("detect"):
+            due = index - self._detected_at >= self.detect_interval or self.tracker.state == TrackState.LOST
+            if (due or pointer.click is not None) and self.detector.available:
+                self._detections = self.detector.detect(frame)
+                self._detected_at, detected = index, True
+
+        with clock("track"):
+            scale = self.track_scale
+            small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
+                if scale < 1 else frame
+            hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+            if pointer.click is not None:
+                self._pick(frame, small, hsv, pointer.click, index, t)
+                update = None
+            else:
+                update = self.tracker.update(small, hsv, dt, self._detections if detected else None)
+
+        matte = self._matte
+        with clock("segment"):
+            box = self.tracker.box
+            if self.tracker.state in (TrackState.LOCKED, TrackState.REACQUIRED) and box is not None:
+                det = update.detection if update is not None else None
+                matte = self.segmenter.segment(
+                    frame, box, index, is_person=self.detector.is_person(self.tracker.subject.label), detection=det
+                )
+            elif self.tracker.state == TrackState.IDLE:
+                matte = None
+            self._matte = matte  # while lost, focus stays where the subject was last seen
+
+        with clock("render"):
+            mix = 1.0
+            if self._rack_from is not None and self.rack_focus > 0:
+                mix = min((t - self._rack_start) / self.rack_focus, 1.0)
+                if mix >= 1.0:
+                    self._rack_from = None
+            out = self.renderer.render(frame, matte, self._rack_from, mix)
+
+        hover = under_point(self._detections, pointer.hover) if pointer.hover is not None else None
+        with clock("overlay"):
+            now = time.perf_counter()
+            if self._wall is not None and now > self._wall:
+                inst = 1.0 / (now - self._wall)
+                self._fps = inst if self._fps is None else 0.9 * self._fps + 0.1 * inst
+            self._wall = now
+            if self.overlays:
+                out = out.copy() if out is frame else out
+                self._draw(out, hover, t)
+
+        result = FrameResult(
+            index=index, t=t, state=self.tracker.state, subject=self._current_subject(), matte=matte,
+            hover=hover, detections=list(self._detections), timings_ms=clock.ms, detected=detected,
+            warnings=self.notices,
+        )
+        return out, result
+
+    # -- internals --------------------------------------------------------------------------
+    def _current_subject(self) -> Subject | None:
+        subject, box = self.tracker.subject, self.tracker.box
+        if subject is None or box is None:
+            return subject
+        return Subject(box=box, label=subject.label, kind=subject.kind, key=subject.key)
+
+    def _pick(self, frame, small, hsv, point, index: int, t: float) -> None:
+        """Lock onto whatever is under the click: a detection, else a region grown from it."""
+        h, w = frame.shape[:2]
+        x, y = point
+        if not (0 <= x < w and 0 <= y < h):
+            return
+        previous = self._matte
+        self._subject_key += 1
+        det = under_point(self._detections, point)
+        if det is not None:
+            subject = Subject(det.box, det.label, "detection", self._subject_key)
+            person = self.detector.is_person(det.label)
+            group = frozenset(self.detector.person_labels) if person else frozenset({det.label})
+            self.segmenter.reset()
+            if det.mask is not None:
+                self.segmenter.seed(frame, det.box, det.mask, index)
+        else:
+            grown = grow_region(frame, point)
+            if grown is None:
+                return
+            box, mask = grown
+            subject, group = Subject(box, "object", "region", self._subject_key), frozenset({"object"})
+            self.segmenter.seed(frame, box, mask, index)
+        self.tracker.lock(small, hsv, self.track_scale if self.track_scale < 1 else 1.0, subject, group)
+        box = self.tracker.box
+        self._matte = self.segmenter.segment(frame, box, index, is_person=self.detector.is_person(subject.label),
+                                             detection=det)
+        if previous is not None:
+            self._rack_from, self._rack_start = previous, t
+        else:
+            self._rack_from = np.full_like(self._matte, 255)  # from all-sharp to focused
+            self._rack_start = t
+
+    def _draw(self, out: np.ndarray, hover: Detection | None, t: float) -> None:
+        box = self.tracker.box
+        subject = self.tracker.subject
+        if hover is not None and (box is None or hover.box != box):
+            overlay.dashed_box(out, hover.box, overlay.AMBER)
+        if box is not None and self.tracker.state != TrackState.IDLE:
+            colour = overlay.GREEN if self.tracker.state != TrackState.LOST else overlay.RED
+            overlay.lock_box(out, box, t, colour)
+        if self.show_status:
+            note = "reduced mode" if self.notices else ""
+            overlay.status(out, self.tracker.state, subject.label if subject else None, self._fps, note)

@@ -1,0 +1,308 @@
+"""Segmentation: the subject's matte (how sharp each pixel stays), stable over time.
+
+People go through MediaPipe's selfie segmenter on a crop around them; subjects
+with a YOLO instance mask use it; anything else gets GrabCut inside the tracked
+box, seeded by the previous matte so that it follows the same object. Between
+recomputations the previous matte is moved with the box, and new mattes are
+blended with the old one, so a still subject does not flicker.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+import param
+
+from focusr import models
+from focusr.types import Box, Detection, Point
+
+log = logging.getLogger(__name__)
+
+
+def expand(box: Box, shape, factor: float) -> tuple[int, int, int, int]:
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    H, W = shape[:2]
+    return (
+        max(int(x1 - factor * w), 0),
+        max(int(y1 - factor * h), 0),
+        min(int(np.ceil(x2 + factor * w)), W),
+        min(int(np.ceil(y2 + factor * h)), H),
+    )
+
+
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Solid objects have no holes: a picture printed on a box is still the box."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = np.zeros(mask.shape, np.uint8)
+    cv2.drawContours(out, contours, -1, 1, thickness=cv2.FILLED)
+    return out.astype(bool)
+
+
+def component_at(mask: np.ndarray, point: Point | None) -> np.ndarray:
+    """The connected part of the mask under (or nearest to) the point; largest if no point."""
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return mask.astype(bool)
+    if point is not None:
+        x = min(max(int(point[0]), 0), mask.shape[1] - 1)
+        y = min(max(int(point[1]), 0), mask.shape[0] - 1)
+        label = labels[y, x]
+        if label == 0:
+            d = np.hypot(centroids[1:, 0] - x, centroids[1:, 1] - y) / np.sqrt(stats[1:, cv2.CC_STAT_AREA])
+            label = 1 + int(np.argmin(d))
+    else:
+        label = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return labels == label
+
+
+def grow_region(frame: np.ndarray, point: Point, work_size: int = 320) -> tuple[Box, np.ndarray] | None:
+    """A subject the detector does not know, from the click alone.
+
+    Flood fill in Lab from the click finds the patch of like colour. GrabCut,
+    seeded with it, takes in the rest of the object (a label on a box, a face
+    above a shirt); while the object runs into the edge of GrabCut's window the
+    window is widened and GrabCut runs again. Returns the box and a frame-sized
+    bool mask.
+    """
+    H, W = frame.shape[:2]
+    s = min(1.0, work_size / max(H, W))
+    small = cv2.resize(frame, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else frame
+    h, w = small.shape[:2]
+    px, py = min(int(point[0] * s), w - 1), min(int(point[1] * s), h - 1)
+    lab = cv2.cvtColor(cv2.medianBlur(small, 5), cv2.COLOR_BGR2LAB)
+    flood = np.zeros((h + 2, w + 2), np.uint8)
+    cv2.floodFill(lab, flood, (px, py), 0, (12, 8, 8), (12, 8, 8),
+                  4 | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (1 << 8))
+    seed = flood[1:-1, 1:-1].astype(bool)
+    area = seed.sum() / (h * w)
+    if area < 0.002 or area > 0.5:  # a tiny speck or the whole wall: start from a patch at the click
+        r = max(max(h, w) // 24, 2)
+        seed = np.zeros((h, w), bool)
+        seed[max(py - r, 0) : py + r + 1, max(px - r, 0) : px + r + 1] = True
+    seed = component_at(seed, (px, py))
+    core = cv2.erode(seed.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    fg, window = seed, _bbox(seed)
+    for _ in range(4):
+        window = expand(window, small.shape, 0.5)
+        gc = np.full((h, w), cv2.GC_BGD, np.uint8)
+        x1, y1, x2, y2 = window
+        gc[y1:y2, x1:x2] = cv2.GC_PR_BGD
+        gc[fg] = cv2.GC_PR_FGD
+        gc[core] = cv2.GC_FGD
+        cv2.circle(gc, (px, py), 2, cv2.GC_FGD, -1)
+        try:
+            cv2.grabCut(small, gc, None, np.zeros((1, 65)), np.zeros((1, 65)), 4, cv2.GC_INIT_WITH_MASK)
+        except cv2.error:
+            return None
+        fg = component_at((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD), (px, py))
+        fx1, fy1, fx2, fy2 = window = _bbox(fg)
+        touches = (fx1 <= x1 and x1 > 0) or (fy1 <= y1 and y1 > 0) or (fx2 >= x2 and x2 < w) or (fy2 >= y2 and y2 < h)
+        if not touches:
+            break
+    fg = solidify(fg)
+    if fg.sum() < 16:
+        return None
+    mask = cv2.resize(fg.astype(np.uint8), (W, H), interpolation=cv2.INTER_LINEAR).astype(bool) if s < 1 else fg
+    return _bbox(mask), mask
+
+
+def _bbox(mask: np.ndarray):
+    ys, xs = np.nonzero(mask)
+    return (float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+
+
+def solidify(mask: np.ndarray) -> np.ndarray:
+    """Close gaps a tenth of the object wide and fill holes: objects are solid."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return mask
+    k = max(3, int(0.1 * min(np.ptp(xs) + 1, np.ptp(ys) + 1)) | 1)
+    pad = k
+    padded = cv2.copyMakeBorder(mask.astype(np.uint8), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    opened = cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return fill_holes(opened[pad:-pad, pad:-pad])
+
+
+class Segmenter(param.Parameterized):
+    """Produces the subject's matte for each frame."""
+
+    interval = param.Integer(
+        default=3, bounds=(1, 30), doc="Recompute the matte every N frames; in between it moves with the box."
+    )
+    smoothing = param.Number(
+        default=0.5, bounds=(0.0, 0.9), doc="Share of the previous matte kept when a new one is computed."
+    )
+    person_model = param.String(
+        default="", doc="Person segmenter .tflite; empty means FOCUSR_SEGMENTER or the official selfie segmenter."
+    )
+    work_size = param.Integer(default=160, bounds=(64, 512), doc="Longest side GrabCut works at, in pixels.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._mp = None
+        self.error: str | None = None
+        self._timestamp_ms = 0
+        self.reset()
+
+    def reset(self) -> None:
+        self._crop: np.ndarray | None = None  # float32 0..1 matte over _region
+        self._region: tuple[int, int, int, int] | None = None
+        self._ref_box: Box | None = None
+        self._last = -(10**9)
+
+    @param.depends("person_model", watch=True)
+    def _forget_model(self):
+        self.close()
+        self.error = None
+
+    def close(self) -> None:
+        if self._mp is not None:
+            self._mp.close()
+            self._mp = None
+
+    def _person_segmenter(self):
+        if self._mp is None and self.error is None:
+            try:
+                from mediapipe.tasks.python import BaseOptions, vision
+
+                path = models.segmenter_path(models.segmenter_choice(self.person_model))
+                options = vision.ImageSegmenterOptions(
+                    base_options=BaseOptions(model_asset_path=str(path)),
+                    running_mode=vision.RunningMode.VIDEO,
+                    output_confidence_masks=True,
+                    output_category_mask=False,
+                )
+                self._mp = vision.ImageSegmenter.create_from_options(options)
+            except models.ModelUnavailable as exc:
+                self.error = str(exc)
+            except Exception as exc:  # a file that is not a segmenter, or a broken runtime
+                self.error = f"person segmenter could not start ({str(exc).splitlines()[0][:160]}); using GrabCut"
+        return self._mp
+
+    def seed(self, frame: np.ndarray, box: Box, mask: np.ndarray, frame_index: int) -> None:
+        """Start from a known mask (from the click), so the first matte is right at once."""
+        self.reset()
+        self._store(box, frame.shape, mask.astype(np.float32), frame_index)
+
+    def segment(self, frame: np.ndarray, box: Box, frame_index: int, *, is_person: bool,
+                detection: Detection | None = None) -> np.ndarray:
+        """The frame-sized uint8 matte for the subject in `box`."""
+        warped = self._warped(box, frame.shape)
+        due = frame_index - self._last >= self.interval or warped is None
+        if detection is not None and detection.mask is not None:
+            fresh = detection.mask.astype(np.float32)
+        elif due:
+            fresh = self._person(frame, box) if is_person else None
+            if fresh is None:
+                fresh = self._grabcut(frame, box, warped)
+        else:
+            fresh = None
+        if fresh is not None:
+            region = expand(box, frame.shape, 0.15)
+            x1, y1, x2, y2 = region
+            new = fresh[y1:y2, x1:x2] if fresh.shape[:2] == frame.shape[:2] else fresh
+            if warped is not None and warped.shape == new.shape:
+                new = self.smoothing * warped + (1 - self.smoothing) * new
+            self._crop, self._region, self._ref_box, self._last = new.astype(np.float32), region, box, frame_index
+            return self._full(frame.shape, self._crop, region)
+        # between recomputations: always warp from the last computed matte, never from a warp
+        return self._full(frame.shape, warped, expand(box, frame.shape, 0.15))
+
+    def _store(self, box, shape, full: np.ndarray, frame_index: int) -> None:
+        x1, y1, x2, y2 = region = expand(box, shape, 0.15)
+        self._crop, self._region, self._ref_box, self._last = full[y1:y2, x1:x2].copy(), region, box, frame_index
+
+    @staticmethod
+    def _full(shape, crop: np.ndarray | None, region) -> np.ndarray:
+        out = np.zeros(shape[:2], np.uint8)
+        if crop is not None:
+            x1, y1, x2, y2 = region
+            out[y1:y2, x1:x2] = np.clip(crop * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return out
+
+    def _warped(self, box: Box, shape) -> np.ndarray | None:
+        """The previous matte moved and scaled from its box onto `box`, over `box`'s region."""
+        if self._crop is None:
+            return None
+        region = expand(box, shape, 0.15)
+        rx1, ry1, rx2, ry2 = region
+        if self._ref_box is not None and max(abs(a - b) for a, b in zip(box, self._ref_box)) < 1.0 and \
+                region == self._region:
+            return self._crop
+        ox1, oy1, ox2, oy2 = self._ref_box
+        nx1, ny1, nx2, ny2 = box
+        sx = (nx2 - nx1) / max(ox2 - ox1, 1e-3)
+        sy = (ny2 - ny1) / max(oy2 - oy1, 1e-3)
+        # map old-region coords -> new-region coords
+        px1, py1 = self._region[0], self._region[1]
+        m = np.float32([[sx, 0, nx1 - sx * ox1 + sx * px1 - rx1], [0, sy, ny1 - sy * oy1 + sy * py1 - ry1]])
+        return cv2.warpAffine(self._crop, m, (rx2 - rx1, ry2 - ry1), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    def _person(self, frame: np.ndarray, box: Box) -> np.ndarray | None:
+        seg = self._person_segmenter()
+        if seg is None:
+            return None
+        import mediapipe as mp
+
+        x1, y1, x2, y2 = expand(box, frame.shape, 0.15)
+        crop = np.ascontiguousarray(cv2.cvtColor(frame[y1:y2, x1:x2], cv2.COLOR_BGR2RGB))
+        self._timestamp_ms += 33
+        result = seg.segment_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=crop), self._timestamp_ms)
+        masks = result.confidence_masks
+        conf = masks[0].numpy_view() if len(masks) == 1 else 1.0 - masks[0].numpy_view()
+        conf = conf.reshape(crop.shape[:2]).astype(np.float32)
+        # the selfie model is made for close-ups: on a small, far person it can see nothing
+        bx1, by1, bx2, by2 = (int(box[0]) - x1, int(box[1]) - y1, int(box[2]) - x1, int(box[3]) - y1)
+        inside = conf[max(by1, 0) : by2, max(bx1, 0) : bx2]
+        if inside.size == 0 or float((inside > 0.5).mean()) < 0.15:
+            return None
+        keep = component_at(conf > 0.5, ((bx1 + bx2) / 2, (by1 + by2) / 2))
+        conf *= cv2.dilate(keep.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(np.float32)
+        full = np.zeros(frame.shape[:2], np.float32)
+        full[y1:y2, x1:x2] = conf
+        return full
+
+    def _grabcut(self, frame: np.ndarray, box: Box, warped: np.ndarray | None) -> np.ndarray:
+        x1, y1, x2, y2 = expand(box, frame.shape, 0.15)
+        crop = frame[y1:y2, x1:x2]
+        ch, cw = crop.shape[:2]
+        s = min(1.0, self.work_size / max(ch, cw))
+        small = cv2.resize(crop, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else crop
+        h, w = small.shape[:2]
+        bx1, by1 = int((box[0] - x1) * s), int((box[1] - y1) * s)
+        bx2, by2 = int(np.ceil((box[2] - x1) * s)), int(np.ceil((box[3] - y1) * s))
+        gc = np.full((h, w), cv2.GC_BGD, np.uint8)
+        gc[max(by1, 0) : by2, max(bx1, 0) : bx2] = cv2.GC_PR_BGD
+        iterations = 4
+        if warped is not None and warped.shape == (ch, cw):
+            prev = cv2.resize(warped, (w, h), interpolation=cv2.INTER_AREA) > 0.5
+            k = max(3, int(0.08 * min(w, h)) | 1)
+            gc[prev] = cv2.GC_PR_FGD
+            gc[cv2.erode(prev.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)] = cv2.GC_FGD
+            iterations = 2
+        else:
+            # no history: the middle of the box is most likely the subject
+            mx, my = (bx1 + bx2) // 2, (by1 + by2) // 2
+            qx, qy = max((bx2 - bx1) // 4, 1), max((by2 - by1) // 4, 1)
+            gc[my - qy : my + qy, mx - qx : mx + qx] = cv2.GC_PR_FGD
+        if not (gc == cv2.GC_PR_BGD).any() and not (gc == cv2.GC_BGD).any():
+            gc[0, :] = cv2.GC_BGD
+        try:
+            cv2.grabCut(small, gc, None, np.zeros((1, 65)), np.zeros((1, 65)), iterations, cv2.GC_INIT_WITH_MASK)
+            fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
+        except cv2.error:  # a colour model with nothing in it: keep the previous matte
+            if warped is not None:
+                fg = cv2.resize(warped, (w, h)) > 0.5
+            else:
+                fg = np.zeros((h, w), bool)
+                fg[max(by1, 0) : by2, max(bx1, 0) : bx2] = True
+        fg = solidify(component_at(fg, ((bx1 + bx2) / 2, (by1 + by2) / 2))) if fg.any() else fg
+        matte = cv2.resize(fg.astype(np.float32), (cw, ch), interpolation=cv2.INTER_LINEAR)
+        full = np.zeros(frame.shape[:2], np.float32)
+        full[y1:y2, x1:x2] = matte
+        return full

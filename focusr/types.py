@@ -1,0 +1,73 @@
+"""Typed values that pass between stages and out to the dashboard and CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in source-frame pixels
+Point = tuple[float, float]
+
+
+class TrackState(str, Enum):
+    IDLE = "idle"
+    LOCKED = "locked"
+    LOST = "lost"
+    REACQUIRED = "reacquired"
+
+
+@dataclass(frozen=True)
+class Detection:
+    box: Box
+    label: str
+    score: float
+    mask: np.ndarray | None = None  # bool, frame-sized, when the model segments
+
+    @property
+    def area(self) -> float:
+        x1, y1, x2, y2 = self.box
+        return max(0.0, x2 - x1) * max(0.0, y2 - y1)
+
+    def contains(self, point: Point) -> bool:
+        x, y = point
+        if self.mask is not None:
+            h, w = self.mask.shape
+            xi, yi = int(x), int(y)
+            return 0 <= xi < w and 0 <= yi < h and bool(self.mask[yi, xi])
+        x1, y1, x2, y2 = self.box
+        return x1 <= x <= x2 and y1 <= y <= y2
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the user locked: a detector class, or a region grown from the click."""
+
+    box: Box
+    label: str
+    kind: str  # "detection" or "region"
+    key: int  # changes whenever the user picks a new subject
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """The user's input for one frame, in source-frame pixels."""
+
+    hover: Point | None = None
+    click: Point | None = None
+    release: bool = False
+
+
+@dataclass
+class FrameResult:
+    index: int
+    t: float
+    state: TrackState
+    subject: Subject | None
+    matte: np.ndarray | None  # uint8 0..255, frame-sized: how sharp each pixel is kept
+    hover: Detection | None
+    detections: list[Detection]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    detected: bool = False  # whether the detector ran on this frame
+    warnings: list[str] = field(default_factory=list)
