@@ -1,5 +1,13 @@
 """FOCUSR: click a subject, keep it sharp, blur the rest like a fast lens would."""
 
+import os
+
+# Native libraries log to stderr on their own (FFmpeg about damaged files, MediaPipe about its
+# runtime). Users get our one-line messages instead; set these variables to see theirs.
+for _name, _value in (("OPENCV_FFMPEG_LOGLEVEL", "-8"), ("OPENCV_LOG_LEVEL", "OFF"),
+                      ("GLOG_minloglevel", "2"), ("TF_CPP_MIN_LOG_LEVEL", "2")):
+    os.environ.setdefault(_name, _value)
+
 from focusr.types import Detection, FrameResult, Pointer, Subject, TrackState
 
 __all__ = ["Detection", "FrameResult", "Pointer", "Subject", "TrackState"]

@@ -111,11 +111,11 @@ def render(args) -> int:
     for path in (args.masks, args.report):
         if path and not Path(path).resolve().parent.is_dir():
             raise InputError(f"{path}: its folder does not exist")
+    writer = VideoWriter(args.output, info.fps, (info.width, info.height))
     pipeline = make_pipeline(args)
     pipeline.detector.model  # load now, so a missing model is reported before the progress bar
     for notice in pipeline.notices:
         print(f"focusr: warning: {notice}", file=sys.stderr)
-    writer = VideoWriter(args.output, info.fps, (info.width, info.height))
     masks, frames = [], []
     pending = list(events)
     bar = tqdm(total=info.frames or None, unit="frame", desc="render", file=sys.stderr, dynamic_ncols=True,

@@ -13,10 +13,6 @@ class Enhancer(param.Parameterized):
     enabled = param.Boolean(default=False, doc="Brighten dark frames (local contrast on lightness).")
     strength = param.Number(default=2.0, bounds=(1.0, 6.0), step=0.5, doc="CLAHE clip limit: higher is stronger.")
 
-    def __init__(self, **params):
-        super().__init__(**params)
-        self._clahe = None
-
     @param.depends("strength", watch=True, on_init=True)
     def _build(self):
         self._clahe = cv2.createCLAHE(clipLimit=self.strength, tileGridSize=(8, 8))

@@ -138,4 +138,4 @@ def _verify(target: Path) -> None:
 
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
+    return text.lstrip("❌⚠️ ").strip()[:160]

@@ -225,21 +225,29 @@ class Segmenter(param.Parameterized):
         return out
 
     def _warped(self, box: Box, shape) -> np.ndarray | None:
-        """The previous matte moved and scaled from its box onto `box`, over `box`'s region."""
+        """The previous matte moved (and scaled) from its box onto `box`, over `box`'s region.
+
+        Trackers wobble a pixel or two and a few percent in size even on a still subject;
+        below those deadbands the matte is not moved, so a still subject does not shimmer.
+        """
         if self._crop is None:
             return None
-        region = expand(box, shape, 0.15)
-        rx1, ry1, rx2, ry2 = region
-        if self._ref_box is not None and max(abs(a - b) for a, b in zip(box, self._ref_box)) < 1.0 and \
-                region == self._region:
-            return self._crop
+        rx1, ry1, rx2, ry2 = expand(box, shape, 0.15)
         ox1, oy1, ox2, oy2 = self._ref_box
         nx1, ny1, nx2, ny2 = box
         sx = (nx2 - nx1) / max(ox2 - ox1, 1e-3)
         sy = (ny2 - ny1) / max(oy2 - oy1, 1e-3)
-        # map old-region coords -> new-region coords
+        if abs(sx - 1) < 0.06 and abs(sy - 1) < 0.06:
+            sx = sy = 1.0
+        # old box centre -> new box centre, scaling about the centre
+        ocx, ocy, ncx, ncy = (ox1 + ox2) / 2, (oy1 + oy2) / 2, (nx1 + nx2) / 2, (ny1 + ny2) / 2
+        if abs(ncx - ocx) < 1.0 and abs(ncy - ocy) < 1.0:
+            ncx, ncy = ocx, ocy
         px1, py1 = self._region[0], self._region[1]
-        m = np.float32([[sx, 0, nx1 - sx * ox1 + sx * px1 - rx1], [0, sy, ny1 - sy * oy1 + sy * py1 - ry1]])
+        if sx == sy == 1.0 and (ncx, ncy) == (ocx, ocy) and (rx1, ry1, rx2, ry2) == self._region:
+            return self._crop
+        # region-relative old coords -> region-relative new coords
+        m = np.float32([[sx, 0, ncx - sx * ocx + sx * px1 - rx1], [0, sy, ncy - sy * ocy + sy * py1 - ry1]])
         return cv2.warpAffine(self._crop, m, (rx2 - rx1, ry2 - ry1), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 

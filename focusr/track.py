@@ -21,6 +21,7 @@ import param
 from focusr.types import Box, Detection, Subject, TrackState
 
 TEMPLATE = (32, 48)  # w, h of the grey appearance template
+CONFIDENT = 0.6  # appearance score above which the model may learn from the current view
 
 
 def create_csrt():
@@ -100,6 +101,42 @@ def _template(small: np.ndarray, box: Box) -> np.ndarray:
     return cv2.resize(grey, TEMPLATE, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
+class OneEuro:
+    """One-Euro filter on box corners: steady when the subject is still, no lag when it moves.
+
+    Casiez et al., CHI 2012. Cutoff frequency rises with speed, so jitter of a pixel or two
+    is smoothed away while real motion passes through.
+    """
+
+    def __init__(self, min_cutoff: float = 0.5, beta: float = 0.02, d_cutoff: float = 1.0):
+        self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, d_cutoff
+        self.value: np.ndarray | None = None
+        self.speed = np.zeros(4)
+
+    @staticmethod
+    def _alpha(cutoff: float, dt: float) -> float:
+        tau = 1.0 / (2 * math.pi * cutoff)
+        return 1.0 / (1.0 + tau / dt)
+
+    def reset(self, box: Box | None = None) -> None:
+        self.value = None if box is None else np.asarray(box, float)
+        self.speed = np.zeros(4)
+
+    def __call__(self, box: Box, dt: float) -> Box:
+        x = np.asarray(box, float)
+        if self.value is None or dt <= 0:
+            self.value = x
+            return tuple(x)
+        raw_speed = (x - self.value) / dt
+        a_d = self._alpha(self.d_cutoff, dt)
+        self.speed = a_d * raw_speed + (1 - a_d) * self.speed
+        cutoff = self.min_cutoff + self.beta * np.abs(self.speed)
+        tau = 1.0 / (2 * math.pi * cutoff)
+        a = 1.0 / (1.0 + tau / dt)
+        self.value = a * x + (1 - a) * self.value
+        return tuple(self.value)
+
+
 @dataclass
 class TrackUpdate:
     state: TrackState
@@ -139,13 +176,21 @@ class Tracker(param.Parameterized):
         self._since_reacquired = 0.0
         self._appearance: Appearance | None = None
         self._class_group: frozenset[str] = frozenset()
+        self._filter = OneEuro()
 
     @property
-    def box(self) -> Box | None:
+    def raw_box(self) -> Box | None:
         if self._box_small is None:
             return None
         s = self._scale
         return tuple(v / s for v in self._box_small)
+
+    @property
+    def box(self) -> Box | None:
+        """The subject's box, full resolution, smoothed against tracker jitter."""
+        if self._filter.value is None:
+            return self.raw_box
+        return tuple(float(v) for v in self._filter.value)
 
     def lock(self, small: np.ndarray, hsv: np.ndarray, scale: float, subject: Subject,
              class_group: frozenset[str] = frozenset()) -> None:
@@ -155,6 +200,7 @@ class Tracker(param.Parameterized):
         self._class_group = class_group or frozenset({subject.label})
         self._start(small, hsv, tuple(v * scale for v in subject.box))
         self._appearance = Appearance(small, self._box_small, hsv)
+        self._filter.reset(self.raw_box)
         self.state = TrackState.LOCKED
 
     def release(self) -> None:
@@ -189,43 +235,58 @@ class Tracker(param.Parameterized):
             confirmed = self._confirm(small, hsv, detections)
         if confirmed is not None or (ok and sim >= self.min_similarity):
             self._doubt = 0
-            if sim >= self.reacquire_similarity and confirmed is None:
+            if sim >= CONFIDENT and confirmed is None:  # never learn from a half-hidden view
                 self._appearance.update(small, hsv, self._box_small, rate=0.05)
         else:
             self._doubt += 1
             if self._doubt >= self.patience or not ok:
-                return self._lose()
+                # before calling it lost, look for it right here: CSRT may just have slipped off
+                state = self.state
+                found = self._search(small, hsv, detections, recover=True)
+                if found.state != TrackState.REACQUIRED:
+                    return self._lose()
+                self.state, self._doubt = state, 0
+                confirmed = found.detection
 
         if self.state == TrackState.REACQUIRED:
             self._since_reacquired += dt
             if self._since_reacquired >= self.reacquired_hold:
                 self.state = TrackState.LOCKED
+        self._filter(self.raw_box, dt if dt > 0 else 1 / 30)
         return TrackUpdate(self.state, self.box, confirmed)
 
     def _confirm(self, small, hsv, detections: list[Detection]) -> Detection | None:
         """Snap to the detection that is clearly our subject; re-seed CSRT if it drifted."""
         s = self._scale
-        best, best_score = None, 0.0
+        ours = self._box_small
+        near = []
         for det in detections:
             if det.label not in self._class_group:
                 continue
             box_small = tuple(v * s for v in det.box)
-            overlap = iou(box_small, self._box_small)
-            if overlap < 0.3:
-                continue
-            score = overlap * self._appearance.similarity(small, hsv, box_small)
-            if score > best_score:
-                best, best_score = det, score
-        if best is None:
+            overlap = iou(box_small, ours)
+            if overlap >= 0.1:
+                near.append((overlap, det, box_small))
+        if not near:
             return None
-        box_small = tuple(v * s for v in best.box)
-        if self._appearance.similarity(small, hsv, box_small) < self.min_similarity:
+        overlap, best, box_small = max(near, key=lambda n: n[0])
+        if overlap < 0.3:
             return None
-        if iou(box_small, self._box_small) < 0.7:
-            self._start(small, hsv, box_small)
-        else:
-            self._box_small = box_small
-        self._appearance.update(small, hsv, box_small)
+        sim = self._appearance.similarity(small, hsv, box_small)
+        if sim < self.min_similarity:
+            return None
+        # Snap only when it is clearly ours: one overlapping detection, about our size, looking
+        # at least as much like the subject as the tracked box does. Two people side by side
+        # often come back as one merged box; snapping to it would drag the tracker across.
+        width_ratio = (box_small[2] - box_small[0]) / max(ours[2] - ours[0], 1e-3)
+        clear = (len(near) == 1 and overlap >= 0.5 and 0.75 <= width_ratio <= 1.33
+                 and sim >= self._appearance.similarity(small, hsv, ours) - 0.05)
+        if clear:
+            if overlap < 0.8:
+                self._start(small, hsv, box_small)
+            else:
+                self._box_small = box_small
+            self._appearance.update(small, hsv, box_small)
         return best
 
     def _lose(self) -> TrackUpdate:
@@ -244,10 +305,11 @@ class Tracker(param.Parameterized):
         """How far (small-frame px) from the prediction a candidate may be; grows while lost."""
         x1, y1, x2, y2 = self._box_small
         size = max(x2 - x1, y2 - y1)
-        return size * (1.5 + 0.1 * self._lost_frames)
+        return size * (1.5 + 0.1 * min(self._lost_frames, 30))
 
-    def _search(self, small, hsv, detections: list[Detection] | None) -> TrackUpdate:
-        self._lost_frames += 1
+    def _search(self, small, hsv, detections: list[Detection] | None, recover: bool = False) -> TrackUpdate:
+        if not recover:
+            self._lost_frames += 1
         pred = self._predicted()
         candidates: list[Box] = []
         if self.subject.kind == "detection":
@@ -271,9 +333,11 @@ class Tracker(param.Parameterized):
         if best is None:
             return TrackUpdate(self.state, None, None)
         self._start(small, hsv, best)
+        self._filter.reset(self.raw_box)
         self._velocity = (0.0, 0.0)
+        if not recover:
+            self._since_reacquired = 0.0
         self.state = TrackState.REACQUIRED
-        self._since_reacquired = 0.0
         confirmed = detections[best_i] if self.subject.kind == "detection" else None
         return TrackUpdate(self.state, self.box, confirmed)
 
@@ -290,6 +354,13 @@ class Tracker(param.Parameterized):
         if scaled.shape[0] < TEMPLATE[1] or scaled.shape[1] < TEMPLATE[0]:
             return []
         response = cv2.matchTemplate(scaled, self._appearance.template, cv2.TM_CCOEFF_NORMED)
-        _, _, _, (mx, my) = cv2.minMaxLoc(response)
-        bx, by = mx / sx, my / sy
-        return [(bx, by, bx + w, by + h)]
+        out = []
+        for _ in range(5):  # the best few peaks, each suppressed before finding the next
+            _, peak, _, (mx, my) = cv2.minMaxLoc(response)
+            if peak < 0.2:
+                break
+            bx, by = mx / sx, my / sy
+            out.append((bx, by, bx + w, by + h))
+            tw, th = TEMPLATE
+            response[max(my - th // 2, 0) : my + th // 2 + 1, max(mx - tw // 2, 0) : mx + tw // 2 + 1] = -1.0
+        return out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,27 @@ class VideoInfo:
         return self.frames / self.fps if self.frames > 0 else float("inf")
 
 
+@contextmanager
+def native_stderr_silenced():
+    """OpenCV's container parsers print to the C stderr about damaged files; the user gets
+    our one-line message instead. Only used around opening, on the calling thread's watch."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
+
+
 class VideoReader:
     """Frames of a video file, validated before the first one is handed out."""
 
@@ -35,8 +58,9 @@ class VideoReader:
             raise InputError(f"{self.path}: no such file")
         if not self.path.is_file():
             raise InputError(f"{self.path}: not a file")
-        self._cap = cv2.VideoCapture(str(self.path))
-        ok, first = (self._cap.read() if self._cap.isOpened() else (False, None))
+        with native_stderr_silenced():
+            self._cap = cv2.VideoCapture(str(self.path))
+            ok, first = (self._cap.read() if self._cap.isOpened() else (False, None))
         if not ok or first is None or first.ndim != 3:
             self._cap.release()
             raise InputError(f"{self.path}: not a video OpenCV can decode")

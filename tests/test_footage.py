@@ -1,0 +1,79 @@
+"""Integration: real models on real footage (Debian's opencv-doc), with thresholds."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from focusr.track import iou
+from focusr.types import Pointer, TrackState
+
+DATA = Path(__file__).parent / "data"
+
+
+def yellow_box_truth(frame: np.ndarray) -> np.ndarray:
+    """The box in box.mp4 is yellow: its largest yellow blob, convex-filled, is the truth."""
+    hsv = cv2.cvtColor(frame, cv2.COLOR_BGR2HSV)
+    yellow = cv2.inRange(hsv, (15, 110, 110), (35, 255, 255))
+    yellow = cv2.morphologyEx(yellow, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(yellow)
+    blob = (labels == 1 + np.argmax(stats[1:, cv2.CC_STAT_AREA])).astype(np.uint8)
+    truth = np.zeros_like(blob)
+    cv2.fillConvexPoly(truth, cv2.convexHull(cv2.findNonZero(blob)), 1)
+    return truth.astype(bool)
+
+
+def test_box_clip_click_on_the_box_keeps_it_matted_and_locked(make_pipeline):
+    from conftest import asset
+
+    p = make_pipeline()
+    cap = cv2.VideoCapture(str(asset("box.mp4")))
+    ious, held = [], []
+    i = 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        truth = yellow_box_truth(frame)
+        if i == 0:
+            ys, xs = np.nonzero(truth)
+            click = Pointer(click=(float(xs.mean()), float(ys.mean())))
+        _, res = p.process(frame, click if i == 0 else Pointer(), t=i / 30)
+        m = res.matte > 127 if res.matte is not None else np.zeros_like(truth)
+        ious.append((m & truth).sum() / (m | truth).sum())
+        held.append(res.state in (TrackState.LOCKED, TrackState.REACQUIRED))
+        i += 1
+    assert i > 400
+    print(f"box.mp4: mean matte IoU {np.mean(ious):.3f}, lock held {np.mean(held):.1%} of {i} frames")
+    assert np.mean(ious) >= 0.8
+    assert np.mean(held) >= 0.98
+
+
+def test_vtest_lock_stays_on_the_same_pedestrian_while_others_cross(make_pipeline):
+    from conftest import asset
+
+    truth = json.loads((DATA / "vtest_red_jacket.json").read_text())
+    boxes = {int(k): v for k, v in truth["boxes"].items()}
+    start, click = truth["click"]["frame"], truth["click"]["point"]
+    p = make_pipeline()
+    cap = cv2.VideoCapture(str(asset("vtest.avi")))
+    hits, misses = 0, []
+    for i in range(max(boxes) + 1):
+        ok, frame = cap.read()
+        assert ok
+        if i < start:
+            continue
+        _, res = p.process(frame, Pointer(click=tuple(click)) if i == start else Pointer(), t=i / 10)
+        if i == start:
+            assert res.subject is not None and p.detector.is_person(res.subject.label)
+        if i in boxes:
+            g, b = boxes[i], res.subject.box if res.subject else None
+            on_him = b is not None and (
+                iou(b, g) >= 0.3 or (g[0] <= (b[0] + b[2]) / 2 <= g[2] and g[1] <= (b[1] + b[3]) / 2 <= g[3]))
+            if on_him:
+                hits += 1
+            else:
+                misses.append((i, res.state.value, b))
+    print(f"vtest.avi: on the clicked pedestrian at {hits}/{len(boxes)} hand-labelled checkpoints")
+    assert not misses, misses

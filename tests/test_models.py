@@ -1,0 +1,59 @@
+"""Model loading: real weights, clear messages when a model cannot be had, reduced mode."""
+
+import pytest
+
+from focusr import models
+from focusr.detect import Detector
+from focusr.segment import Segmenter
+
+
+def test_missing_detector_names_the_file_and_the_fix(tmp_path):
+    det = Detector(weights=str(tmp_path / "nope.pt"))
+    assert not det.available
+    assert "nope.pt" in det.error and "FOCUSR_DETECTOR" in det.error
+    assert det.detect(None) == []
+
+
+def test_official_detector_offline_says_where_it_looked_and_how_to_provide_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("FOCUSR_CACHE", str(tmp_path))
+    det = Detector(weights="yolov8n-seg.pt")
+    assert not det.available  # no network here: the download fails fast
+    assert "yolov8n-seg.pt" in det.error and str(tmp_path) in det.error and "FOCUSR_DETECTOR" in det.error
+
+
+def test_corrupt_weights_are_reported_not_raised(tmp_path):
+    bad = tmp_path / "broken.pt"
+    bad.write_bytes(b"not a checkpoint")
+    det = Detector(weights=str(bad))
+    assert not det.available and "broken.pt" in det.error
+
+
+def test_environment_variable_chooses_the_detector(person_weights, monkeypatch):
+    monkeypatch.setenv("FOCUSR_DETECTOR", str(person_weights))
+    assert models.detector_choice() == str(person_weights)
+    assert Detector().available
+
+
+def test_weights_load_once_per_process(person_weights):
+    a = models.load_yolo(str(person_weights))
+    b = models.load_yolo(str(person_weights))
+    assert a is b
+
+
+def test_person_segmenter_offline_and_corrupt(tmp_path, monkeypatch):
+    monkeypatch.setenv("FOCUSR_CACHE", str(tmp_path))
+    with pytest.raises(models.ModelUnavailable, match="selfie_segmenter.tflite"):
+        models.segmenter_path("selfie_segmenter.tflite")
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"\0" * 100)
+    seg = Segmenter(person_model=str(bad))
+    assert seg._person_segmenter() is None and "person segmenter" in seg.error
+
+
+def test_recorded_checksum_catches_a_corrupted_download(tmp_path, monkeypatch, selfie_model):
+    monkeypatch.setenv("FOCUSR_CACHE", str(tmp_path))
+    target = tmp_path / "selfie_segmenter.tflite"
+    target.write_bytes(selfie_model.read_bytes())
+    target.with_suffix(".sha256").write_text("0" * 64)
+    with pytest.raises(models.ModelUnavailable, match="corrupt"):
+        models.segmenter_path("selfie_segmenter.tflite")

@@ -1,0 +1,84 @@
+"""The whole pipeline on synthetic footage, driven like the dashboard drives it."""
+
+import numpy as np
+
+from focusr.pipeline import STAGES
+from focusr.types import Pointer, TrackState
+from synthetic import Thing, linear, make_scene, matte_iou, still
+
+
+def drive(pipeline, scene, events):
+    results, outs = [], []
+    for i, frame in enumerate(scene.frames):
+        out, res = pipeline.process(frame, events.get(i, Pointer()), t=i / 30)
+        results.append(res)
+        outs.append(out)
+    return outs, results
+
+
+def test_click_anywhere_locks_and_the_matte_matches_the_truth(no_detector_pipeline):
+    n = 60
+    thing = Thing((110, 80), (40, 160, 230), 1, linear((100, 160), (360, 220), n))
+    scene = make_scene(n, things=[thing])
+    outs, results = drive(no_detector_pipeline, scene, {0: Pointer(click=thing.path[0])})
+    assert no_detector_pipeline.notices  # the detector is missing: reduced mode, and it says so
+    assert all(r.state == TrackState.LOCKED for r in results)
+    ious = [matte_iou(r.matte, m) for r, m in zip(results, scene.masks)]
+    assert np.mean(ious) >= 0.9, np.mean(ious)
+    assert set(results[-1].timings_ms) == set(STAGES)
+
+
+def test_still_subject_does_not_flicker_through_the_pipeline(no_detector_pipeline):
+    thing = Thing((100, 80), (200, 120, 60), 5, still((240, 180), 45))
+    scene = make_scene(45, things=[thing], seed=3)
+    _, results = drive(no_detector_pipeline, scene, {0: Pointer(click=(240, 180))})
+    mattes = [r.matte > 127 for r in results[5:]]
+    area = scene.masks[0].sum()
+    changes = [(a != b).sum() / area for a, b in zip(mattes, mattes[1:])]
+    assert max(changes) < 0.02, max(changes)
+
+
+def test_switch_subject_then_release(no_detector_pipeline):
+    n = 40
+    a = Thing((90, 70), (40, 160, 230), 1, still((120, 180), n))
+    b = Thing((90, 70), (200, 90, 60), 2, still((360, 180), n), shape="rect")
+    scene = make_scene(n, things=[a, b])
+    events = {0: Pointer(click=(120, 180)), 15: Pointer(click=(360, 180)), 30: Pointer(release=True)}
+    outs, results = drive(no_detector_pipeline, scene, events)
+    mask_b = b.mask_at(20, scene.masks[0].shape)
+    assert matte_iou(results[14].matte, scene.masks[14]) >= 0.9
+    assert matte_iou(results[15].matte, mask_b) >= 0.85  # the switch takes effect on the click's frame
+    assert results[15].subject.key != results[14].subject.key
+    # rack focus: a is still partly sharp right after the switch, fully soft 0.3 s later
+    from test_render import sharpness
+
+    region_a = (slice(160, 200), slice(95, 145))
+    assert sharpness(outs[16][region_a]) > 1.5 * sharpness(outs[28][region_a])
+    assert results[30].state == TrackState.IDLE and results[30].matte is None
+    assert np.array_equal(outs[31][60:, :], scene.frames[31][60:, :])  # no blur once released
+
+
+def test_reacquired_after_a_full_occlusion_of_a_second(no_detector_pipeline):
+    n = 140
+    thing = Thing((80, 60), (40, 160, 230), 1, linear((60, 180), (420, 180), n))
+    scene = make_scene(n, things=[thing], occluder=(180, 80, 340, 280))
+    _, results = drive(no_detector_pipeline, scene, {0: Pointer(click=thing.path[0])})
+    states = [r.state for r in results]
+    assert TrackState.LOST in states and TrackState.REACQUIRED in states
+    back = states.index(TrackState.REACQUIRED)
+    assert sum(scene.masks[i].sum() == 0 for i in range(back)) >= 30  # fully hidden for over a second first
+    ious = [matte_iou(results[i].matte, scene.masks[i]) for i in range(back, n)]
+    assert np.mean(ious) >= 0.75 and np.mean(ious[-10:]) >= 0.85, np.round(ious, 2)
+
+
+def test_hover_reports_the_detection_under_the_cursor(make_pipeline):
+    import cv2
+    from conftest import ASSETS
+
+    cap = cv2.VideoCapture(str(ASSETS / "vtest.avi"))
+    ok, frame = cap.read()
+    p = make_pipeline()
+    _, res = p.process(frame, Pointer(hover=(664, 280)))
+    assert res.hover is not None and p.detector.is_person(res.hover.label)
+    _, res = p.process(frame, Pointer(hover=(380, 500)))  # empty grass
+    assert res.hover is None

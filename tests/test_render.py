@@ -1,0 +1,66 @@
+"""The graded blur: sharp subject, blur growing smoothly with distance, no halo, rack focus."""
+
+import cv2
+import numpy as np
+import pytest
+
+from focusr.render import Renderer
+from synthetic import texture
+
+
+def sharpness(img: np.ndarray) -> float:
+    grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+@pytest.fixture
+def scene():
+    frame = texture((360, 640), 1, (120, 120, 120), spread=60.0, scale=2)
+    matte = np.zeros((360, 640), np.uint8)
+    matte[130:230, 40:140] = 255  # subject at the left edge, so distance runs across the frame
+    return frame, matte
+
+
+def test_subject_stays_sharp_and_background_is_blurred(scene):
+    frame, matte = scene
+    out = Renderer().render(frame, matte)
+    inner = (slice(140, 220), slice(50, 130))
+    assert np.abs(out[inner].astype(int) - frame[inner].astype(int)).mean() < 2.0
+    assert sharpness(out[:, 400:]) < 0.05 * sharpness(frame[:, 400:])
+
+
+def test_blur_grows_with_distance_without_bands(scene):
+    frame, matte = scene
+    out = Renderer(focus_falloff=0.6).render(frame, matte)
+    strips = [sharpness(out[130:230, x : x + 40]) for x in range(160, 600, 40)]
+    assert all(b <= a * 1.05 for a, b in zip(strips, strips[1:])), strips  # monotone: heavier further away
+    assert strips[0] > 2.0 * strips[-1], strips
+    ratios = [b / a for a, b in zip(strips, strips[1:])]
+    assert min(ratios) > 0.35, ratios  # no sudden step from one strip to the next: no band
+
+
+def test_no_halo_of_subject_colour_around_it():
+    frame = np.full((240, 320, 3), 20, np.uint8)
+    frame[90:150, 130:190] = 250  # a bright subject on a dark background
+    matte = np.zeros((240, 320), np.uint8)
+    matte[90:150, 130:190] = 255
+    out = Renderer(blur_strength=20).render(frame, matte)
+    ring = out[70:85, 130:190].astype(float)  # background just above the subject
+    assert ring.mean() < 45, ring.mean()  # a naive blur would smear the bright subject out here
+
+
+def test_rack_focus_moves_smoothly_from_old_subject_to_new(scene):
+    frame, _ = scene
+    old = np.zeros(frame.shape[:2], np.uint8)
+    old[130:230, 40:140] = 255
+    new = np.zeros(frame.shape[:2], np.uint8)
+    new[130:230, 500:600] = 255
+    r = Renderer()
+    left = (slice(140, 220), slice(50, 130))
+    sharp = [sharpness(r.render(frame, new, old, mix)[left]) for mix in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    assert all(b < a for a, b in zip(sharp, sharp[1:])), sharp  # old subject softens step by step
+
+
+def test_no_subject_means_no_blur(scene):
+    frame, _ = scene
+    assert Renderer().render(frame, None) is frame

@@ -1,0 +1,54 @@
+"""Segmentation on synthetic frames with exact masks."""
+
+import numpy as np
+
+from focusr.segment import Segmenter, grow_region, solidify
+from synthetic import Thing, make_scene, matte_iou, still
+
+
+def test_a_click_on_an_unknown_object_grows_to_the_whole_object():
+    thing = Thing((120, 90), (40, 160, 230), seed=3, path=still((240, 180), 1))
+    scene = make_scene(1, things=[thing])
+    box, mask = grow_region(scene.frames[0], (250, 170))
+    iou = (mask & scene.masks[0]).sum() / (mask | scene.masks[0]).sum()
+    assert iou >= 0.9, iou
+    tx1, ty1, tx2, ty2 = thing.box_at(0)
+    assert abs(box[0] - tx1) < 8 and abs(box[2] - tx2) < 8 and abs(box[1] - ty1) < 8 and abs(box[3] - ty2) < 8
+
+
+def test_a_printed_label_is_part_of_the_object_not_a_hole():
+    ring = np.zeros((100, 100), bool)
+    ring[20:80, 20:80] = True
+    ring[40:60, 40:60] = False
+    assert solidify(ring)[50, 50]
+
+
+def test_still_subject_matte_does_not_flicker():
+    thing = Thing((110, 80), (200, 120, 60), seed=5, path=still((240, 180), 40))
+    scene = make_scene(40, things=[thing], seed=2)
+    seg = Segmenter(interval=2)
+    box = thing.box_at(0)
+    box_mask = scene.masks[0]
+    seg.seed(scene.frames[0], box, box_mask, 0)
+    prev, changes, ious = None, [], []
+    for i, frame in enumerate(scene.frames):
+        matte = seg.segment(frame, box, i, is_person=False)
+        ious.append(matte_iou(matte, scene.masks[i]))
+        if prev is not None:
+            changed = ((matte > 127) != (prev > 127)).sum()
+            changes.append(changed / scene.masks[i].sum())
+        prev = matte
+    assert max(changes) < 0.02, max(changes)
+    assert np.mean(ious) >= 0.9, np.mean(ious)
+
+
+def test_matte_follows_a_moving_box_between_recomputations():
+    from synthetic import linear
+
+    thing = Thing((100, 70), (60, 200, 90), seed=8, path=linear((100, 150), (380, 210), 30))
+    scene = make_scene(30, things=[thing], seed=4)
+    seg = Segmenter(interval=5)
+    seg.seed(scene.frames[0], thing.box_at(0), scene.masks[0], 0)
+    ious = [matte_iou(seg.segment(f, thing.box_at(i), i, is_person=False), scene.masks[i])
+            for i, f in enumerate(scene.frames)]
+    assert min(ious) >= 0.85 and np.mean(ious) >= 0.92, ious
