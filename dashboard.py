@@ -1,14 +1,11 @@
-"""FOCUSR dashboard: `panel serve dashboard.py`."""
+"""FOCUSR dashboard: `panel serve dashboard.py` (or `bash scripts/serve`)."""
 
 import panel as pn
 
-from focusr.pipeline import FocusPipeline
+from focusr.app import FocusrApp
 
-pn.extension()
+pn.extension(notifications=True)
+pn.config.raw_css.append(".focusr-status{font:14px system-ui,sans-serif;padding:4px 2px}"
+                         ".st-locked{color:#50dc50}.st-lost{color:#e63c3c}.st-reacquired{color:#f5b301}")
 
-pipeline = FocusPipeline()
-pn.template.FastListTemplate(
-    title="FOCUSR",
-    sidebar=[pn.Param(pipeline.renderer, parameters=["blur_strength", "focus_falloff"])],
-    main=[pn.pane.Markdown("The live camera view arrives with the dashboard issue.")],
-).servable()
+FocusrApp().servable()

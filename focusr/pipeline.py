@@ -97,15 +97,16 @@ class FocusPipeline(param.Parameterized):
         self.release()
         self.segmenter.close()
 
-    def process(self, frame: np.ndarray, pointer: Pointer = Pointer(), t: float | None = None
-                ) -> tuple[np.ndarray, FrameResult]:
-        """One BGR frame in, the focused frame and what happened out."""
+    def process(self, frame: np.ndarray, pointer: Pointer = Pointer(), t: float | None = None,
+                clock: StageClock | None = None) -> tuple[np.ndarray, FrameResult]:
+        """One BGR frame in, the focused frame and what happened out. A caller that times
+        more stages around this one (decode, encode) passes its clock in."""
         t = time.perf_counter() if t is None else t
         dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
         self._last_t = t
         self._index += 1
         index = self._index
-        clock = StageClock()
+        clock = clock if clock is not None else StageClock()
 
         with clock("enhance"):
             frame = self.enhancer.enhance(frame)

@@ -1,0 +1,52 @@
+"""The browser side: a ReactiveHTML component that captures frames and pointer input and
+shows the processed frames. Its JavaScript and CSS live in assets/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import param
+from panel.reactive import ReactiveHTML
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+class CameraView(ReactiveHTML):
+    """Webcam or video file in, focused frames out, binary both ways, one frame in flight."""
+
+    frame = param.Bytes(default=None, doc="Latest captured frame: header + JPEG, from the browser.")
+    output = param.Bytes(default=None, doc="Latest processed frame: header + JPEG, to the browser.")
+    hover = param.List(default=[], doc="Pointer [x, y] in source-frame pixels; empty when outside.")
+    click = param.Dict(default={}, doc="Last click {'x', 'y', 'n'}; n counts clicks.")
+    release = param.Integer(default=0, doc="Counts Escape presses.")
+    stats = param.Dict(default={}, doc="Browser-side figures, twice a second.")
+    error = param.String(default="", doc="The last error the browser met, as 'stamp|message'.")
+    last_key = param.String(default="", doc="The last shortcut handled, as 'key|stamp'.")
+    source = param.Selector(default="none", objects=["none", "webcam", "file"], doc="What feeds the frames.")
+    paused = param.Boolean(default=False, doc="Whether capture is paused (Space).")
+    autostart = param.String(default="", doc="'webcam' to ask for the camera as soon as the page opens.")
+    capture_width = param.Integer(default=640, bounds=(160, 1920), doc="Wider frames are scaled down to this before sending.")
+    jpeg_quality = param.Number(default=0.8, bounds=(0.3, 0.95), doc="Quality of the frames sent up.")
+
+    _template = """
+<div id="root" class="focusr-camera" tabindex="0">
+  <div class="focusr-toolbar">
+    <button id="webcam_btn" class="focusr-btn" title="W">Webcam</button>
+    <label class="focusr-btn">Open video<input id="file_input" type="file" accept="video/*,.mp4,.mov,.webm" hidden></input></label>
+    <button id="play_btn" class="focusr-btn" title="Space">Pause</button>
+    <input id="seek" type="range" min="0" max="1000" value="0" class="focusr-seek" style="display:none"></input>
+    <span id="counters" class="focusr-counters"></span>
+  </div>
+  <div class="focusr-stage">
+    <canvas id="screen" class="focusr-view" width="640" height="480"></canvas>
+    <div id="msg" class="focusr-msg"></div>
+  </div>
+  <video id="video" class="focusr-video" playsinline muted></video>
+</div>
+"""
+    _scripts = {
+        "render": (ASSETS / "camera.js").read_text(),
+        "output": "state.show(data.output)",
+        "remove": "state.teardown()",
+    }
+    _stylesheets = [(ASSETS / "camera.css").read_text()]

@@ -1,0 +1,121 @@
+"""Helpers for end-to-end tests: a fake webcam from real footage, a served dashboard,
+and headless Debian Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def make_y4m(source: Path, target: Path, size=(640, 480), start: int = 0, frames: int = 200) -> Path:
+    """A .y4m that Chromium plays as its fake webcam (looped), from frames of a real video."""
+    if target.exists():
+        return target
+    cap = cv2.VideoCapture(str(source))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 10
+    w, h = size
+    tmp = target.with_suffix(".part")
+    with open(tmp, "wb") as out:
+        out.write(f"YUV4MPEG2 W{w} H{h} F{int(round(fps))}:1 Ip A1:1 C420jpeg\n".encode())
+        i = 0
+        while i < start + frames:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if i >= start:
+                frame = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
+                out.write(b"FRAME\n")
+                out.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
+            i += 1
+    cap.release()
+    os.replace(tmp, target)
+    return target
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served_dashboard(env: dict[str, str], log_path: Path, extra_args: list[str] | None = None):
+    """`panel serve dashboard.py` on a free loopback port; yields the page's URL."""
+    port = free_port()
+    cmd = [str(ROOT / ".venv" / "bin" / "panel") if (ROOT / ".venv" / "bin" / "panel").exists()
+           else sys.executable, *([] if (ROOT / ".venv" / "bin" / "panel").exists() else ["-m", "panel"]),
+           "serve", str(ROOT / "dashboard.py"), "--port", str(port), "--address", "127.0.0.1",
+           "--allow-websocket-origin", f"127.0.0.1:{port}", *(extra_args or [])]
+    log = open(log_path, "w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/dashboard"
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"panel serve exited: {log_path.read_text()[-2000:]}")
+                time.sleep(0.3)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def canvas_image(page) -> np.ndarray:
+    """The displayed frame, read back from the page's canvas, as BGR."""
+    import base64
+
+    url = page.evaluate("() => document.querySelector('canvas.focusr-view') && "
+                        "document.querySelector('canvas.focusr-view').toDataURL('image/png')")
+    if url is None:
+        url = page.evaluate(CANVAS_IN_SHADOW)
+    data = base64.b64decode(url.split(",", 1)[1])
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+
+# Panel renders components inside shadow roots; this finds the camera's root element anywhere.
+FIND_ROOT = """
+() => {
+  const walk = (node) => {
+    if (!node) return null
+    if (node.querySelector) {
+      const hit = node.querySelector('.focusr-camera')
+      if (hit) return hit
+    }
+    const all = node.querySelectorAll ? node.querySelectorAll('*') : []
+    for (const el of all) {
+      if (el.shadowRoot) {
+        const found = walk(el.shadowRoot)
+        if (found) return found
+      }
+    }
+    return null
+  }
+  return walk(document)
+}
+"""
+CANVAS_IN_SHADOW = "() => (" + FIND_ROOT + ")().querySelector('canvas').toDataURL('image/png')"
