@@ -60,9 +60,10 @@ class FocusrApp(pn.viewable.Viewer):
         self.camera.param.watch(self._on_click, "click")
         self.camera.param.watch(self._on_release, "release")
         self.camera.param.watch(self._on_browser_error, "error")
-        self._fps = ColumnDataSource({"t": [], "captured": [], "processed": [], "displayed": []})
-        self._lat = ColumnDataSource({"t": [], **{s: [] for s in SERVER_STAGES}, "display": []})
-        self._states = ColumnDataSource({"t": [], "state": [], "colour": []})
+        self._fps = ColumnDataSource({"t": [], "captured": [], "processed": [], "displayed": []}, name="focusr-fps")
+        self._lat = ColumnDataSource({"t": [], **{s: [] for s in SERVER_STAGES}, "display": []},
+                                     name="focusr-latency")
+        self._states = ColumnDataSource({"t": [], "state": [], "colour": []}, name="focusr-state")
         self._status_line = pn.pane.HTML('<div class="focusr-status">starting…</div>', sizing_mode="stretch_width")
         self._template = None
         self._periodic = None

@@ -48,6 +48,28 @@ def make_y4m(source: Path, target: Path, size=(640, 480), start: int = 0, frames
     return target
 
 
+def make_webm(source: Path, target: Path, frames: int = 300) -> Path:
+    """A browser-playable VP8 copy of a video (box.mp4 itself has a damaged first frame
+    that Chromium's decoder rejects, while FFmpeg tolerates it)."""
+    if target.exists():
+        return target
+    cap = cv2.VideoCapture(str(source))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30
+    tmp = target.with_name(target.stem + ".part.webm")
+    writer = None
+    for _ in range(frames):
+        ok, frame = cap.read()
+        if not ok:
+            break
+        if writer is None:
+            writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"VP80"), fps, (frame.shape[1], frame.shape[0]))
+        writer.write(frame)
+    writer.release()
+    cap.release()
+    os.replace(tmp, target)
+    return target
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,0 +1,272 @@
+"""End to end: the served dashboard in headless Chromium, a fake webcam made from vtest.avi.
+
+Screenshots of every run are kept in artifacts/ (not committed).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from playwright import sync_api as playwright
+
+from browser import CHROMIUM, CHROMIUM_FLAGS, ROOT, canvas_image, make_webm, make_y4m, served_dashboard
+from conftest import asset
+
+ARTIFACTS = ROOT / "artifacts"
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture(scope="module")
+def fake_camera():
+    return make_y4m(asset("vtest.avi"), asset("vtest.avi").with_name("vtest_640x480.y4m"), start=60, frames=300)
+
+
+@pytest.fixture(scope="module")
+def server(person_weights, selfie_model, tmp_path_factory):
+    log = tmp_path_factory.mktemp("server") / "panel.log"
+    env = {"FOCUSR_DETECTOR": str(person_weights), "FOCUSR_SEGMENTER": str(selfie_model),
+           "FOCUSR_PERSON_LABELS": "Normal,Fall"}
+    with served_dashboard(env, log) as (url, proc):
+        yield url, log
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+
+
+@pytest.fixture(scope="module")
+def chromium(fake_camera):
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=CHROMIUM_FLAGS + [f"--use-file-for-fake-video-capture={fake_camera}"],
+        )
+        yield browser
+        browser.close()
+
+
+class Page:
+    """One browser tab on the dashboard, with the checks a user would make by eye."""
+
+    def __init__(self, chromium, url, name):
+        self.page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        self.name = name
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(url)
+        self.camera = self.page.locator(".focusr-camera")
+        self.camera.wait_for(timeout=60_000)
+
+    def js(self, expr: str):
+        return self.camera.evaluate(f"(root) => {{ const S = root.focusr; return {expr} }}")
+
+    def wait(self, expr: str, timeout: float = 60.0, what: str = ""):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            value = self.js(expr)
+            if value:
+                return value
+            time.sleep(0.2)
+        self.shot("timeout")
+        raise AssertionError(f"timed out waiting for {what or expr}; status: {self.status()}")
+
+    def status(self) -> str:
+        return self.page.locator(".focusr-status").inner_text()
+
+    def displayed(self) -> int:
+        return self.js("S.counts.displayed")
+
+    def frame(self) -> np.ndarray:
+        return canvas_image(self.page)
+
+    def shot(self, step: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-{step}.png"))
+
+    def canvas_point(self, x: float, y: float) -> tuple[float, float]:
+        """Page coordinates of source-frame pixel (x, y)."""
+        box = self.page.locator("canvas.focusr-view").bounding_box()
+        w, h = self.js("[root.querySelector('canvas').width, root.querySelector('canvas').height]")
+        return box["x"] + x * box["width"] / w, box["y"] + y * box["height"] / h
+
+    def find_subject(self, candidates) -> tuple[float, float]:
+        """Sweep the pointer like a user until the page shows a hover box, and return that point."""
+        for x, y in candidates:
+            self.page.mouse.move(*self.canvas_point(x, y))
+            seen = self.displayed()
+            deadline = time.time() + 3
+            while time.time() < deadline and self.displayed() < seen + 3:
+                time.sleep(0.05)
+            if self.js("root.dataset.hover"):
+                return x, y
+        raise AssertionError("no hover box anywhere the pointer went")
+
+    def close(self):
+        self.page.close()
+
+
+def sharpness(img: np.ndarray) -> float:
+    if img.size == 0:
+        return 0.0
+    return float(cv2.Laplacian(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
+
+
+def subject_vs_background(img: np.ndarray, box) -> tuple[float, float]:
+    """Laplacian variance inside the subject's box and in the background around it,
+    away from the lock box and the status overlay."""
+    h, w = img.shape[:2]
+    x1, y1, x2, y2 = box
+    bw, bh = x2 - x1, y2 - y1
+    inner = img[int(y1 + 0.15 * bh) : int(y2 - 0.15 * bh), int(x1 + 0.15 * bw) : int(x2 - 0.15 * bw)]
+    mask = np.ones((h, w), bool)
+    mask[: int(0.12 * h), : int(0.5 * w)] = False  # status overlay
+    mask[max(int(y1 - 0.3 * bh), 0) : int(y2 + 0.3 * bh), max(int(x1 - 0.3 * bw), 0) : int(x2 + 0.3 * bw)] = False
+    lap = cv2.Laplacian(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.CV_64F)
+    return sharpness(inner), float(lap[mask].var())
+
+
+def box_of(page: Page):
+    text = page.js("root.dataset.box")
+    return [float(v) for v in text.split(",")] if text else None
+
+
+@pytest.fixture
+def tab(chromium, server, request):
+    page = Page(chromium, server[0], request.node.name)
+    yield page
+    page.shot("end")
+    page.close()
+
+
+def start_webcam(tab: Page) -> None:
+    tab.page.locator("button", has_text="Webcam").click()
+    tab.wait("S.counts.displayed > 5", what="processed frames on the canvas")
+
+
+def test_page_loads_and_shows_processed_frames_that_change(tab):
+    start_webcam(tab)
+    first = tab.frame()
+    seq = tab.js("S.last.seq")
+    tab.wait(f"S.last && S.last.seq > {seq} + 5", what="more frames")
+    second = tab.frame()
+    tab.shot("streaming")
+    assert first.shape == (480, 640, 3)
+    assert np.abs(first.astype(int) - second.astype(int)).mean() > 1.0  # the video moves
+    assert "webcam" in tab.status()
+    assert not tab.errors, tab.errors
+
+
+def test_click_a_pedestrian_locks_and_blurs_the_background_then_escape_releases(tab):
+    start_webcam(tab)
+    grid = [(x, y) for y in (220, 200, 240, 180, 260, 300) for x in range(330, 620, 24)]
+    x, y = tab.find_subject(grid)
+    hover = [float(v) for v in tab.js("root.dataset.hover").split(",")]
+    before = tab.frame()
+    s_before, b_before = subject_vs_background(before, hover)
+    tab.shot("hover")
+    tab.page.mouse.click(*tab.canvas_point(x, y))
+    tab.wait("root.dataset.state === 'locked'", what="locked state")
+    time.sleep(1.0)  # rack focus takes 0.3 s
+    tab.wait("root.dataset.box", what="subject box")
+    after = tab.frame()
+    box = box_of(tab)
+    s_after, b_after = subject_vs_background(after, box)
+    tab.shot("locked")
+    assert "locked" in tab.status()
+    print(f"sharpness subject/background before {s_before:.0f}/{b_before:.0f}, after {s_after:.0f}/{b_after:.0f}")
+    assert b_after < 0.35 * s_after, (s_after, b_after)  # background now much blurrier than the subject
+    assert b_before > 0.5 * s_before, (s_before, b_before)  # and it was not before the click
+    assert b_after < 0.5 * b_before
+
+    tab.page.keyboard.press("Escape")
+    tab.wait("root.dataset.state === 'idle'", what="released")
+    time.sleep(0.5)
+    released = tab.frame()
+    assert sharpness(released[200:, :]) > 0.8 * sharpness(before[200:, :])  # sharp again
+    tab.shot("released")
+    assert not tab.errors, tab.errors
+
+
+def test_plots_receive_fps_latency_and_state(tab):
+    start_webcam(tab)
+    time.sleep(3)
+    lengths = tab.page.evaluate("""() => {
+        const doc = window.Bokeh.documents[0]
+        const n = (name) => { const m = doc.get_model_by_name(name); return m ? m.data.t.length : -1 }
+        const fps = doc.get_model_by_name('focusr-fps')
+        const lat = doc.get_model_by_name('focusr-latency')
+        return {fps: n('focusr-fps'), latency: n('focusr-latency'), state: n('focusr-state'),
+                processed: Math.max(...fps.data.processed), detect: Math.max(...lat.data.detect),
+                display: Math.max(...lat.data.display.filter(Number.isFinite))}
+    }""")
+    tab.shot("plots")
+    assert min(lengths["fps"], lengths["latency"], lengths["state"]) >= 4, lengths
+    assert lengths["processed"] > 0 and lengths["detect"] > 0 and lengths["display"] > 0, lengths
+
+
+def test_upload_box_video_through_the_file_input(tab):
+    from test_footage import yellow_box_truth
+
+    # the opencv-doc file has a damaged first frame that Chromium refuses: a clear message
+    tab.page.locator("input[type=file]").set_input_files(str(asset("box.mp4")))
+    message = tab.page.locator(".focusr-msg.error")
+    message.wait_for(timeout=30_000)
+    assert "box.mp4 cannot be played" in message.inner_text()
+    tab.page.get_by_text("box.mp4 cannot be played", exact=False).last.wait_for(timeout=10_000)
+    tab.shot("damaged-file")
+    tab.errors.clear()  # Chromium logs the media decode failure itself
+    # the same footage, re-encoded so the browser can decode it, goes through the same way
+    webm = make_webm(asset("box.mp4"), asset("box.mp4").with_name("box.webm"))
+    tab.page.locator("input[type=file]").set_input_files(str(webm))
+    tab.wait("S.counts.displayed > 5", what="frames from the uploaded file")
+    assert "file" in tab.status()
+    frame = tab.frame()
+    truth = yellow_box_truth(frame)
+    ys, xs = np.nonzero(truth)
+    before_s, before_b = subject_vs_background(frame, (xs.min(), ys.min(), xs.max(), ys.max()))
+    tab.page.mouse.click(*tab.canvas_point(float(xs.mean()), float(ys.mean())))
+    tab.wait("root.dataset.state === 'locked'", what="locked on the box")
+    time.sleep(1.0)
+    after = tab.frame()
+    s_after, b_after = subject_vs_background(after, box_of(tab))
+    tab.shot("box-locked")
+    print(f"box.mp4 in the page: subject/background sharpness {s_after:.0f}/{b_after:.0f}")
+    assert b_after < 0.35 * s_after
+    assert not tab.errors, tab.errors
+
+
+def test_keyboard_shortcuts_and_a_sidebar_control_change_the_display(tab):
+    start_webcam(tab)
+    tab.camera.focus()
+    tab.page.keyboard.press(" ")  # Space pauses
+    tab.wait("S.paused", what="paused")
+    time.sleep(0.5)
+    frozen = tab.displayed()
+    time.sleep(1.5)
+    assert tab.displayed() == frozen  # nothing new is shown while paused
+    assert "paused" in tab.status()
+    tab.page.keyboard.press(" ")
+    tab.wait(f"S.counts.displayed > {frozen} + 3", what="resumed")
+
+    top_left = lambda img: img[:40, :260]  # noqa: E731 - where the status overlay is drawn
+    with_overlay = top_left(tab.frame()).copy()
+    tab.page.locator(".bk-Checkbox", has_text="Overlays").locator("input").click()  # a sidebar control
+    seen = tab.displayed()
+    tab.wait(f"S.counts.displayed > {seen} + 3", what="frames after the change")
+    without = top_left(tab.frame())
+    assert np.abs(with_overlay.astype(int) - without.astype(int)).mean() > 10  # the overlay is gone
+    tab.shot("no-overlay")
+
+    tab.page.keyboard.press("f")
+    tab.wait("document.fullscreenElement !== null", what="fullscreen")
+    tab.page.keyboard.press("f")
+    tab.wait("document.fullscreenElement === null", what="fullscreen off")
+
+    tab.page.locator("input[type=file]").set_input_files(
+        str(make_webm(asset("box.mp4"), asset("box.mp4").with_name("box.webm"))))
+    tab.wait("root.focusr.data.source === 'file'", what="file source")
+    tab.page.keyboard.press("w")  # W: back to the webcam
+    tab.wait("root.focusr.data.source === 'webcam'", what="webcam source")
+    assert not tab.errors, tab.errors
