@@ -161,8 +161,14 @@ class FocusrApp(pn.viewable.Viewer):
             self._notify(message)
 
     # -- from the worker thread ----------------------------------------------------------------
+    def _connected(self) -> bool:
+        context = self._doc.session_context if self._doc is not None else None
+        session = getattr(context, "_session", None)
+        return session is None or getattr(session, "connection_count", 1) > 0
+
     def _deliver(self, payload: bytes) -> None:
-        self.camera.output = payload  # Panel schedules the model update on the event loop
+        if self._connected():  # a closed tab gets nothing more
+            self.camera.output = payload  # Panel schedules the model update on the event loop
 
     def _error_from_worker(self, message: str) -> None:
         if self._doc is not None and self._doc.session_context is not None:

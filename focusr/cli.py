@@ -84,7 +84,9 @@ def make_pipeline(args):
 
     labels = [s.strip() for s in args.person_labels.split(",") if s.strip()]
     try:
-        pipeline = FocusPipeline(detect_interval=args.interval, overlays=not args.no_overlays)
+        # offline: detect on the frame itself, so a render is the same every time
+        pipeline = FocusPipeline(detect_interval=args.interval, overlays=not args.no_overlays,
+                                 background_detection=False)
         pipeline.detector.param.update(weights=args.weights, person_labels=labels)
         pipeline.segmenter.person_model = args.segmenter
         pipeline.renderer.blur_strength = args.blur

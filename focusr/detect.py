@@ -95,3 +95,78 @@ def under_point(detections: list[Detection], point) -> Detection | None:
     if not hits:
         return None
     return min(hits, key=lambda d: float(d.mask.sum()) if d.mask is not None else d.area)
+
+
+class BackgroundDetector:
+    """Runs a Detector on its own thread so that no frame waits for it.
+
+    One job at a time: `submit` is refused while the detector is busy, so detections
+    are always of a recent frame and never queue up. Results carry the index of the
+    frame they were computed on; the tracker compares them with where the subject
+    was on that frame.
+    """
+
+    def __init__(self, detector: Detector, threads: int = 1):
+        self.detector = detector
+        self.threads = threads
+        self.error: str | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._job: tuple[int, np.ndarray] | None = None
+        self._result: tuple[int, list[Detection]] | None = None
+        self._busy = False
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="focusr-detect", daemon=True)
+        self._thread.start()
+
+    @property
+    def idle(self) -> bool:
+        return not self._busy
+
+    def submit(self, frame: np.ndarray, index: int) -> bool:
+        """Detect on `frame` (which the caller must not modify afterwards) unless busy."""
+        with self._lock:
+            if self._busy or self._closed:
+                return False
+            self._busy = True
+            self._job = (index, frame)
+        self._wake.set()
+        return True
+
+    def poll(self) -> tuple[int, list[Detection]] | None:
+        with self._lock:
+            result, self._result = self._result, None
+        return result
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(5.0)
+
+    def _run(self) -> None:
+        try:  # leave the other cores to the per-frame path, which cannot wait
+            import torch
+
+            torch.set_num_threads(max(1, min(self.threads, torch.get_num_threads())))
+        except Exception:
+            pass
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._closed:
+                return
+            with self._lock:
+                job, self._job = self._job, None
+            if job is None:
+                continue
+            index, frame = job
+            try:
+                found = self.detector.detect(frame)
+                self.error = None
+            except Exception as exc:  # one bad frame must not stop detection for good
+                found = []
+                self.error = f"detector failed: {type(exc).__name__}: {str(exc)[:120]}"
+            with self._lock:
+                self._result = (index, found)
+                self._busy = False

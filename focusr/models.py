@@ -75,8 +75,14 @@ def load_yolo(choice: str):
         )
 
     def load():
+        import cv2
+
+        threads = cv2.getNumThreads()
         from ultralytics import YOLO
 
+        # ultralytics turns OpenCV's threading off at import (for its DataLoader); every
+        # tracker and blur in this process would then run on one core
+        cv2.setNumThreads(threads)
         try:
             return YOLO(target)
         except Exception as exc:  # ultralytics raises many kinds when offline or corrupt

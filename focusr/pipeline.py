@@ -15,7 +15,7 @@ import numpy as np
 import param
 
 from focusr import overlay
-from focusr.detect import Detector, under_point
+from focusr.detect import BackgroundDetector, Detector, under_point
 from focusr.enhance import Enhancer
 from focusr.render import Renderer
 from focusr.segment import Segmenter, grow_region
@@ -52,6 +52,9 @@ class FocusPipeline(param.Parameterized):
     rack_focus = param.Number(
         default=0.3, bounds=(0.0, 2.0), step=0.05, doc="Seconds a change of subject takes to pull focus."
     )
+    background_detection = param.Boolean(
+        default=True, doc="Run the detector on its own thread so frames never wait for it (a click still waits)."
+    )
     overlays = param.Boolean(default=True, doc="Draw the hover box, lock box and status line.")
     show_status = param.Boolean(default=True, doc="Draw the status and FPS line.")
 
@@ -76,12 +79,14 @@ class FocusPipeline(param.Parameterized):
         self._matte: np.ndarray | None = None
         self._rack_from: np.ndarray | None = None
         self._rack_start = 0.0
+        self._background: BackgroundDetector | None = None
 
     # -- public -----------------------------------------------------------------------------
     @property
     def notices(self) -> list[str]:
         """What is missing and how to fix it (reduced mode), for the page and the CLI."""
-        return [e for e in (self.detector.error, self.segmenter.error) if e]
+        background = self._background.error if self._background is not None else None
+        return [e for e in (self.detector.error, self.segmenter.error, background) if e]
 
     @property
     def state(self) -> TrackState:
@@ -96,6 +101,9 @@ class FocusPipeline(param.Parameterized):
     def close(self) -> None:
         self.release()
         self.segmenter.close()
+        if self._background is not None:
+            self._background.close()
+            self._background = None
 
     def process(self, frame: np.ndarray, pointer: Pointer = Pointer(), t: float | None = None,
                 clock: StageClock | None = None) -> tuple[np.ndarray, FrameResult]:
@@ -113,12 +121,28 @@ class FocusPipeline(param.Parameterized):
         if pointer.release:
             self.release()
 
-        detected = False
+        fresh, fresh_at = None, None  # detections that arrived on this frame, and their frame
         with clock("detect"):
             due = index - self._detected_at >= self.detect_interval or self.tracker.state == TrackState.LOST
-            if (due or pointer.click is not None) and self.detector.available:
-                self._detections = self.detector.detect(frame)
-                self._detected_at, detected = index, True
+            if not self.detector.available:
+                pass
+            elif pointer.click is not None:  # the click must land on what is under it now
+                fresh, fresh_at = self.detector.detect(frame), index
+            elif self.background_detection:
+                if self._background is None:
+                    self._background = BackgroundDetector(self.detector)
+                got = self._background.poll()
+                if got is not None:
+                    fresh_at, fresh = got
+                if due and self._background.submit(frame, index):  # the frame is never modified
+                    self._detected_at = index
+            elif due:
+                fresh, fresh_at = self.detector.detect(frame), index
+            if fresh is not None:
+                self._detections = fresh
+                if fresh_at == index:
+                    self._detected_at = index
+        detected = fresh is not None
 
         with clock("track"):
             scale = self.track_scale
@@ -129,7 +153,7 @@ class FocusPipeline(param.Parameterized):
                 self._pick(frame, small, hsv, pointer.click, index, t)
                 update = None
             else:
-                update = self.tracker.update(small, hsv, dt, self._detections if detected else None)
+                update = self.tracker.update(small, hsv, dt, fresh, index=index, detected_at=fresh_at)
 
         matte = self._matte
         with clock("segment"):

@@ -12,6 +12,7 @@ subject, so it is the same subject that comes back, not any of its class.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 import cv2
@@ -24,10 +25,11 @@ TEMPLATE = (32, 48)  # w, h of the grey appearance template
 CONFIDENT = 0.6  # appearance score above which the model may learn from the current view
 
 
-def create_csrt():
+def create_csrt(template_size: int = 200):
     params = cv2.TrackerCSRT_Params() if hasattr(cv2, "TrackerCSRT_Params") else None
     if params is not None:
-        params.use_segmentation = False  # our matte does segmentation; this saves ~30% per update
+        params.use_segmentation = False  # our matte does segmentation; this saves ~40% per update
+        params.template_size = template_size  # CSRT's working size; 200 costs twice as much for big subjects
         return cv2.TrackerCSRT_create(params) if hasattr(cv2, "TrackerCSRT_create") else cv2.TrackerCSRT.create(params)
     return cv2.TrackerCSRT_create()
 
@@ -156,6 +158,9 @@ class Tracker(param.Parameterized):
     patience = param.Integer(
         default=3, bounds=(1, 30), doc="Consecutive doubtful frames before the subject is declared lost."
     )
+    template_size = param.Integer(
+        default=200, bounds=(32, 256), doc="CSRT working size in pixels: smaller is faster for large subjects, less exact."
+    )
     reacquired_hold = param.Number(
         default=0.5, bounds=(0.0, 5.0), doc="Seconds the 'reacquired' state is shown before 'locked'."
     )
@@ -177,6 +182,8 @@ class Tracker(param.Parameterized):
         self._appearance: Appearance | None = None
         self._class_group: frozenset[str] = frozenset()
         self._filter = OneEuro()
+        self._history: deque[tuple[int, Box]] = deque(maxlen=90)  # (frame index, small box)
+        self._index = 0
 
     @property
     def raw_box(self) -> Box | None:
@@ -209,13 +216,16 @@ class Tracker(param.Parameterized):
     def _start(self, small, hsv, box_small: Box) -> None:
         box_small = clip_box(box_small, small.shape)
         x1, y1, x2, y2 = box_small
-        self._csrt = create_csrt()
+        self._csrt = create_csrt(self.template_size)
         self._csrt.init(small, (int(x1), int(y1), max(int(x2 - x1), 4), max(int(y2 - y1), 4)))
         self._box_small = box_small
 
     def update(self, small: np.ndarray, hsv: np.ndarray, dt: float,
-               detections: list[Detection] | None) -> TrackUpdate:
-        """One frame. `detections` is None when the detector did not run on this frame."""
+               detections: list[Detection] | None, index: int | None = None,
+               detected_at: int | None = None) -> TrackUpdate:
+        """One frame. `detections` is None when no new detections arrived; they may be of an
+        earlier frame (`detected_at`) when the detector runs in the background."""
+        self._index = index if index is not None else self._index + 1
         if self.state == TrackState.IDLE:
             return TrackUpdate(self.state, None, None)
         if self.state == TrackState.LOST:
@@ -232,7 +242,7 @@ class Tracker(param.Parameterized):
         confirmed = None
         sim = self._appearance.similarity(small, hsv, self._box_small) if ok else 0.0
         if detections is not None and self.subject.kind == "detection":
-            confirmed = self._confirm(small, hsv, detections)
+            confirmed = self._confirm(small, hsv, detections, self._box_at(detected_at))
         if confirmed is not None or (ok and sim >= self.min_similarity):
             self._doubt = 0
             if sim >= CONFIDENT and confirmed is None:  # never learn from a half-hidden view
@@ -253,10 +263,25 @@ class Tracker(param.Parameterized):
             if self._since_reacquired >= self.reacquired_hold:
                 self.state = TrackState.LOCKED
         self._filter(self.raw_box, dt if dt > 0 else 1 / 30)
+        self._history.append((self._index, self._box_small))
         return TrackUpdate(self.state, self.box, confirmed)
 
-    def _confirm(self, small, hsv, detections: list[Detection]) -> Detection | None:
-        """Snap to the detection that is clearly our subject; re-seed CSRT if it drifted."""
+    def _box_at(self, index: int | None) -> Box | None:
+        """Where the tracker had the subject on frame `index` (None: now)."""
+        if index is None or index >= self._index:
+            return None
+        for i, box in reversed(self._history):
+            if i <= index:
+                return box
+        return None
+
+    def _confirm(self, small, hsv, detections: list[Detection], then: Box | None = None) -> Detection | None:
+        """Snap to the detection that is clearly our subject; re-seed CSRT if it drifted.
+
+        `then` is where the tracker had the subject on the earlier frame the detections are
+        of (background detection): each detection is first carried forward by the tracker's
+        own motion since that frame, then compared with the current box.
+        """
         s = self._scale
         ours = self._box_small
         near = []
@@ -264,6 +289,8 @@ class Tracker(param.Parameterized):
             if det.label not in self._class_group:
                 continue
             box_small = tuple(v * s for v in det.box)
+            if then is not None:
+                box_small = tuple(b + (c - t) for b, c, t in zip(box_small, ours, then))
             overlap = iou(box_small, ours)
             if overlap >= 0.1:
                 near.append((overlap, det, box_small))
