@@ -23,6 +23,7 @@ S.grab = document.createElement('canvas')
 S.gctx = S.grab.getContext('2d')
 S.ctx = screen.getContext('2d')
 S.lastHover = 0
+S.sentTimes = {}
 root.focusr = S  // for tests and debugging: counters, last reply
 S.data = data
 
@@ -158,6 +159,8 @@ S.send = () => {
     new DataView(buf.buffer).setUint32(0, head.length, true)
     buf.set(head, 4)
     buf.set(jpeg, 4 + head.length)
+    S.sentTimes[seq] = performance.now()  // for the benchmark's breakdown of the round trip
+    if (seq % 100 === 0) for (const k in S.sentTimes) if (k < seq - 100) delete S.sentTimes[k]
     data.frame = buf.buffer
     S.counts.sent++
   }, 'image/jpeg', data.jpeg_quality)
@@ -171,6 +174,7 @@ S.show = async (payload) => {
   const head = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n)))
   if (head.seq === S.inflight || head.seq === null || head.seq === undefined) S.inflight = null
   const jpeg = bytes.subarray(4 + n)
+  const received = performance.now()
   S.last = head
   if (!jpeg.length) return  // the server dropped that frame; the slot is free again
   const bitmap = await createImageBitmap(new Blob([jpeg], {type: 'image/jpeg'}))
@@ -180,10 +184,15 @@ S.show = async (payload) => {
   }
   S.ctx.drawImage(bitmap, 0, 0)
   bitmap.close()
+  if (S.diag && S.sentTimes[head.seq] && S.diag.length < 5000) {
+    S.diag.push([S.sentTimes[head.seq] - head.t, received - S.sentTimes[head.seq], performance.now() - received])
+  }
+  delete S.sentTimes[head.seq]
   S.counts.displayed++
+  if (S.serverMs && typeof head.server_ms === 'number' && S.serverMs.length < 5000) S.serverMs.push(head.server_ms)
   if (typeof head.t === 'number') {
     S.latency.push(performance.now() - head.t)
-    if (S.latency.length > 120) S.latency.shift()
+    if (S.latency.length > 600) S.latency.shift()
   }
   root.dataset.state = head.state || 'idle'
   root.dataset.box = head.box ? head.box.join(',') : ''

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from functools import partial
 
@@ -53,6 +54,9 @@ class FocusrApp(pn.viewable.Viewer):
         self.session = FocusSession(on_output=self._deliver, on_error=self._error_from_worker,
                                     pipeline=self.pipeline)
         self._doc = pn.state.curdoc
+        self._out_lock = threading.Lock()
+        self._out_payload: bytes | None = None
+        self._nodelay_done = False
         self._started = time.monotonic()
         self._shown_errors: set[str] = set()
         self.camera.param.watch(self._on_frame, "frame")
@@ -130,6 +134,7 @@ class FocusrApp(pn.viewable.Viewer):
                 header_background="#1f232b",
                 theme="dark",
                 sidebar_width=330,
+                busy_indicator=None,  # every frame is an event: a spinner flickering at 30 Hz helps no one
             )
         return self._template
 
@@ -167,8 +172,38 @@ class FocusrApp(pn.viewable.Viewer):
         return session is None or getattr(session, "connection_count", 1) > 0
 
     def _deliver(self, payload: bytes) -> None:
-        if self._connected():  # a closed tab gets nothing more
-            self.camera.output = payload  # Panel schedules the model update on the event loop
+        """From the worker: hand the frame to the event loop (the one thread-safe way in,
+        which also wakes the loop at once). If one is still waiting, the newer replaces it."""
+        if self._doc is None or self._doc.session_context is None:
+            self.camera.output = payload  # not served (a notebook, a test): no loop to hand to
+            return
+        with self._out_lock:
+            waiting, self._out_payload = self._out_payload is not None, payload
+        if not waiting:
+            try:
+                self._doc.add_next_tick_callback(self._flush_output)
+            except Exception:  # the session is closing
+                pass
+
+    def _flush_output(self) -> None:
+        with self._out_lock:
+            payload, self._out_payload = self._out_payload, None
+        if payload is not None and self._connected():  # a closed tab gets nothing more
+            self._ensure_nodelay()
+            self.camera.output = payload
+
+    def _ensure_nodelay(self) -> None:
+        """Bokeh sends each frame as a few small websocket messages then the JPEG; with
+        Nagle's algorithm on, the kernel holds them for the client's delayed ACK (~40 ms a
+        frame). Interactive video wants every message on the wire at once."""
+        if self._nodelay_done:
+            return
+        session = getattr(self._doc.session_context, "_session", None)
+        for connection in getattr(session, "_subscribed_connections", ()):
+            socket = getattr(connection, "_socket", None)
+            if socket is not None and hasattr(socket, "set_nodelay"):
+                socket.set_nodelay(True)
+                self._nodelay_done = True
 
     def _error_from_worker(self, message: str) -> None:
         if self._doc is not None and self._doc.session_context is not None:

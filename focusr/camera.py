@@ -44,6 +44,10 @@ class CameraView(ReactiveHTML):
   <video id="video" class="focusr-video" playsinline muted></video>
 </div>
 """
+    # Panel debounces browser-side changes by 50 ms by default; a frame must not wait
+    _debounce = 0
+    _priority_changes = ["frame", "click", "release"]
+
     _scripts = {
         "render": (ASSETS / "camera.js").read_text(),
         "output": "state.show(data.output)",

@@ -47,10 +47,19 @@ class FocusPipeline(param.Parameterized):
         default=5, bounds=(1, 60), doc="Run the detector every N frames; the tracker fills the gaps."
     )
     track_scale = param.Number(
-        default=0.5, bounds=(0.2, 1.0), step=0.05, doc="The tracker works on the frame scaled by this factor."
+        default=0.5, bounds=(0.2, 1.0), step=0.05,
+        doc="Largest scale the tracker works at; a large subject is tracked on a smaller copy of the frame.",
+    )
+    track_size = param.Integer(
+        default=80, bounds=(32, 256), doc="Subjects are tracked at a scale that makes them about this many pixels long."
     )
     rack_focus = param.Number(
         default=0.3, bounds=(0.0, 2.0), step=0.05, doc="Seconds a change of subject takes to pull focus."
+    )
+    detect_rate = param.Number(
+        default=2.0, bounds=(0.2, 30.0), step=0.5,
+        doc="At most this many background detections a second: the tracker fills the gaps, and the CPU "
+            "it saves goes to every frame.",
     )
     background_detection = param.Boolean(
         default=True, doc="Run the detector on its own thread so frames never wait for it (a click still waits)."
@@ -80,6 +89,8 @@ class FocusPipeline(param.Parameterized):
         self._rack_from: np.ndarray | None = None
         self._rack_start = 0.0
         self._background: BackgroundDetector | None = None
+        self._submitted_t = -1e9
+        self._scale = self.track_scale  # the tracking scale of the current subject
 
     # -- public -----------------------------------------------------------------------------
     @property
@@ -134,8 +145,10 @@ class FocusPipeline(param.Parameterized):
                 got = self._background.poll()
                 if got is not None:
                     fresh_at, fresh = got
-                if due and self._background.submit(frame, index):  # the frame is never modified
-                    self._detected_at = index
+                lost = self.tracker.state == TrackState.LOST
+                if due and (lost or t - self._submitted_t >= 1.0 / self.detect_rate) \
+                        and self._background.submit(frame, index):  # the frame is never modified
+                    self._detected_at, self._submitted_t = index, t
             elif due:
                 fresh, fresh_at = self.detector.detect(frame), index
             if fresh is not None:
@@ -145,15 +158,16 @@ class FocusPipeline(param.Parameterized):
         detected = fresh is not None
 
         with clock("track"):
-            scale = self.track_scale
-            small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
-                if scale < 1 else frame
-            hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
             if pointer.click is not None:
-                self._pick(frame, small, hsv, pointer.click, index, t)
+                self._pick(frame, pointer.click, index, t)
                 update = None
-            else:
+            elif self.tracker.state != TrackState.IDLE:
+                small = cv2.resize(frame, None, fx=self._scale, fy=self._scale, interpolation=cv2.INTER_AREA) \
+                    if self._scale < 1 else frame
+                hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
                 update = self.tracker.update(small, hsv, dt, fresh, index=index, detected_at=fresh_at)
+            else:
+                update = None
 
         matte = self._matte
         with clock("segment"):
@@ -200,7 +214,7 @@ class FocusPipeline(param.Parameterized):
             return subject
         return Subject(box=box, label=subject.label, kind=subject.kind, key=subject.key)
 
-    def _pick(self, frame, small, hsv, point, index: int, t: float) -> None:
+    def _pick(self, frame, point, index: int, t: float) -> None:
         """Lock onto whatever is under the click: a detection, else a region grown from it."""
         h, w = frame.shape[:2]
         x, y = point
@@ -223,7 +237,12 @@ class FocusPipeline(param.Parameterized):
             box, mask = grown
             subject, group = Subject(box, "object", "region", self._subject_key), frozenset({"object"})
             self.segmenter.seed(frame, box, mask, index)
-        self.tracker.lock(small, hsv, self.track_scale if self.track_scale < 1 else 1.0, subject, group)
+        # CSRT's cost grows with the subject's size in pixels: track big subjects on a smaller copy
+        x1, y1, x2, y2 = subject.box
+        self._scale = float(np.clip(self.track_size / max(x2 - x1, y2 - y1, 1.0), 0.15, self.track_scale))
+        small = cv2.resize(frame, None, fx=self._scale, fy=self._scale, interpolation=cv2.INTER_AREA) \
+            if self._scale < 1 else frame
+        self.tracker.lock(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), self._scale, subject, group)
         box = self.tracker.box
         self._matte = self.segmenter.segment(frame, box, index, is_person=self.detector.is_person(subject.label),
                                              detection=det)

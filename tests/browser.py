@@ -23,27 +23,37 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def make_y4m(source: Path, target: Path, size=(640, 480), start: int = 0, frames: int = 200) -> Path:
-    """A .y4m that Chromium plays as its fake webcam (looped), from frames of a real video."""
+def make_y4m(source: Path, target: Path, size=(640, 480), start: int = 0, frames: int = 200,
+             fps: float | None = None, repeat: int = 1, bounce: bool = False) -> Path:
+    """A .y4m that Chromium plays as its fake webcam (looped), from frames of a real video.
+    `fps` overrides the source's rate (Chromium delivers frames at the rate the file declares);
+    `repeat` writes each frame that many times (10 fps footage as a real-time 30 fps camera);
+    `bounce` plays it forward then backward, so the loop has no jump."""
     if target.exists():
         return target
     cap = cv2.VideoCapture(str(source))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 10
+    fps = fps or (cap.get(cv2.CAP_PROP_FPS) or 10) * repeat
     w, h = size
+    yuvs = []
+    i = 0
+    while i < start + frames:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        if i >= start:
+            frame = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
+            yuvs.append(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
+        i += 1
+    cap.release()
+    if bounce:
+        yuvs = yuvs + yuvs[-2:0:-1]
     tmp = target.with_suffix(".part")
     with open(tmp, "wb") as out:
         out.write(f"YUV4MPEG2 W{w} H{h} F{int(round(fps))}:1 Ip A1:1 C420jpeg\n".encode())
-        i = 0
-        while i < start + frames:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            if i >= start:
-                frame = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
+        for yuv in yuvs:
+            for _ in range(repeat):
                 out.write(b"FRAME\n")
-                out.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
-            i += 1
-    cap.release()
+                out.write(yuv)
     os.replace(tmp, target)
     return target
 

@@ -1,0 +1,125 @@
+"""Browser benchmark: the served dashboard in headless Chromium with a 640x480 fake webcam
+(real 30 fps footage: box.mp4 from opencv-doc, looped), the box locked, figures printed.
+
+    .venv/bin/python scripts/bench_browser.py [--seconds 20] [--json]
+
+Prints displayed / processed frames per second, skipped frames, and median / p95
+capture-to-display latency (from the browser drawing a frame to the browser showing
+its processed version), browser and server on this one machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser import CHROMIUM, CHROMIUM_FLAGS, make_y4m, served_dashboard  # noqa: E402
+
+ASSETS = ROOT / ".cache" / "test-assets"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=20.0, help="measuring window after the lock (default 20)")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--weights", default=str(ASSETS / "person_yolov8.pt"),
+                    help="detector: a .pt, or yolov8n-seg.yaml for the default model's size with random weights "
+                         "(the box is locked without the detector)")
+    ap.add_argument("--footage", choices=["box", "pedestrian"], default="box",
+                    help="box: box.mp4 (30 fps), the box locked; pedestrian: vtest.avi as a real-time 30 fps "
+                         "camera, a walker locked (default box)")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    if args.footage == "box":
+        y4m = make_y4m(ASSETS / "box.mp4", ASSETS / "box_640x480_bounce.y4m", frames=300, bounce=True)
+    else:
+        y4m = make_y4m(ASSETS / "vtest.avi", ASSETS / "vtest_640x480_rt30_bounce.y4m", start=60, frames=100,
+                       repeat=3, bounce=True)
+    env = {"FOCUSR_DETECTOR": args.weights,
+           "FOCUSR_SEGMENTER": str(ASSETS / "selfie_segmentation.tflite"), "FOCUSR_PERSON_LABELS": "Normal,Fall"}
+    log = ROOT / ".cache" / "bench_browser_server.log"
+    seconds = args.seconds
+    with served_dashboard(env, log) as (url, _), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM,
+                                     args=CHROMIUM_FLAGS + [f"--use-file-for-fake-video-capture={y4m}"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        cam = page.locator(".focusr-camera")
+        cam.wait_for(timeout=60_000)
+        js = lambda expr: cam.evaluate(f"(root) => {{ const S = root.focusr; return {expr} }}")  # noqa: E731
+        page.locator("button", has_text="Webcam").click()
+        while js("S.counts.displayed") < 30:
+            time.sleep(0.2)
+        canvas = page.locator("canvas.focusr-view").bounding_box()
+        at = lambda x, y: (canvas["x"] + x * canvas["width"] / 640, canvas["y"] + y * canvas["height"] / 480)  # noqa
+        locked = False
+        if args.footage == "box":  # the box is yellow: click its middle, as a user would
+            import base64
+
+            import cv2
+            import numpy as np
+            from test_footage import yellow_box_truth
+
+            png = base64.b64decode(js("root.querySelector('canvas').toDataURL('image/png')").split(",", 1)[1])
+            ys, xs = np.nonzero(yellow_box_truth(cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)))
+            page.mouse.click(*at(xs.mean(), ys.mean()))
+            locked = True
+        else:  # sweep like a user until something can be focused, then click it
+            for y in (220, 200, 240, 180, 260, 300):
+                for x in range(330, 620, 24):
+                    page.mouse.move(*at(x, y))
+                    time.sleep(0.15)
+                    if js("root.dataset.hover"):
+                        page.mouse.click(*at(x, y))
+                        locked = True
+                        break
+                if locked:
+                    break
+        time.sleep(2.0)
+        start = js("({d: S.counts.displayed, s: S.counts.sent, c: S.counts.captured, k: S.counts.skipped, "
+                   "n: S.latency.length})")
+        js("(S.latency.length = 0, S.serverMs = [], S.diag = [], 0)")
+        t0 = time.time()
+        states = []
+        while time.time() - t0 < seconds:
+            time.sleep(0.5)
+            states.append(js("root.dataset.state"))
+        elapsed = time.time() - t0
+        end = js("({d: S.counts.displayed, s: S.counts.sent, c: S.counts.captured, k: S.counts.skipped})")
+        lat = sorted(js("S.latency"))
+        browser.close()
+    result = {
+        "footage": args.footage,
+        "detector": Path(args.weights).name,
+        "machine": f"{platform.machine()} {platform.node()} ({__import__('os').cpu_count()} cores)",
+        "seconds": round(elapsed, 1),
+        "captured_fps": round((end["c"] - start["c"]) / elapsed, 1),
+        "displayed_fps": round((end["d"] - start["d"]) / elapsed, 1),
+        "skipped": end["k"] - start["k"],
+        "latency_median_ms": round(statistics.median(lat), 1) if lat else None,
+        "latency_p95_ms": round(lat[int(0.95 * (len(lat) - 1))], 1) if lat else None,
+        "locked_share": round(sum(s in ("locked", "reacquired") for s in states) / max(len(states), 1), 2),
+        "subject_locked": locked,
+        "server_ms_median": round(statistics.median(server), 1) if server else None,
+        "encode_send_reply_draw_ms": [round(statistics.median([d[i] for d in diag]), 1) for i in range(3)] if diag else None,
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k:>20}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
