@@ -67,6 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--masks", help="write every frame's subject matte to this .npz (array 'masks')")
     render.add_argument("--report", help="write per-frame state, box and timings to this .json")
     add_pipeline_options(render)
+
+    bench = sub.add_parser("bench", help="benchmark the pipeline against the naive design")
+    bench.add_argument("video", help="video file to take frames from")
+    bench.add_argument("--size", default="640x480", help="frame size WxH (default 640x480)")
+    bench.add_argument("--frames", type=int, default=300, help="frames to time (default 300)")
+    bench.add_argument("--interval", type=int, default=5, help="detect every N frames (default 5)")
+    bench.add_argument("--weights", default="", help="detector .pt or .yaml (default: the product's default)")
+    bench.add_argument("--segmenter", default="", help="person segmenter .tflite")
+    bench.add_argument("--person-labels", default="person", help="comma-separated classes that are people")
+    bench.add_argument("--click", default="", help="X,Y to click at (bench-size pixels); default: the largest detection")
+    bench.add_argument("--json", action="store_true", help="one JSON object per pipeline")
     return parser
 
 
@@ -176,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "render":
             return render(args)
+        if args.command == "bench":
+            from focusr.bench import run
+
+            return run(args)
         build_parser().print_help()
         return EXIT_USAGE
     except InputError as exc:

@@ -149,6 +149,10 @@ class FocusSession(param.Parameterized):
                 self._report(f"processing error: {type(exc).__name__}: {str(exc)[:120]}")
 
     def _process(self, payload: bytes, pointer: Pointer) -> None:
+        self._on_output(self.handle(payload, pointer))
+
+    def handle(self, payload: bytes, pointer: Pointer = Pointer()) -> bytes:
+        """One frame as the dashboard sends it in, the frame it sends back out (same thread)."""
         clock = StageClock()
         with clock("decode"):
             header, jpeg = frames.unpack(payload)
@@ -168,7 +172,7 @@ class FocusSession(param.Parameterized):
             "server_ms": round(sum(timings.values()), 1),
         }
         self.records.append(FrameRecord(time.monotonic(), timings, result.state, reply["label"]))
-        self._on_output(frames.pack(reply, jpeg_out))
+        return frames.pack(reply, jpeg_out)
 
     def _report(self, message: str) -> None:
         self.last_error = message

@@ -63,6 +63,12 @@ def test_render_writes_video_masks_and_report(clip, tmp_path):
     (["render", "{clip}"], "required"),
     (["render", "{clip}", "-o", "/no/such/dir/o.mp4"], "no such directory"),
     (["explode"], "invalid choice"),
+    (["bench", "/no/such.mp4"], "no such file"),
+    (["bench", "{notvideo}"], "not a video"),
+    (["bench", "{clip}", "--size", "big"], "expected WxH"),
+    (["bench", "{clip}", "--size", "99999x10"], "must be"),
+    (["bench", "{clip}", "--frames", "3"], "--frames"),
+    (["bench", "{clip}", "--weights", "/no/weights.pt"], "weights.pt"),
 ])
 def test_bad_input_exits_2_with_one_line(clip, tmp_path, args, needle):
     notvideo = tmp_path / "notes.mp4"

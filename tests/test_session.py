@@ -1,0 +1,69 @@
+"""A browser session's worker: bad input dropped and counted, good frames still flow, clean stop."""
+
+import threading
+import time
+
+import numpy as np
+
+from focusr import frames
+from focusr.pipeline import FocusPipeline
+from focusr.session import FocusSession
+from synthetic import Thing, make_scene, still
+
+
+def make_session():
+    got, errors, arrived = [], [], threading.Event()
+
+    def out(payload):
+        got.append(payload)
+        arrived.set()
+
+    p = FocusPipeline()
+    p.detector.weights = "/nonexistent.pt"  # no detector: fast, and the reduced mode
+    return FocusSession(on_output=out, on_error=errors.append, pipeline=p), got, errors, arrived
+
+
+def good_frame(seq):
+    scene = make_scene(1, things=[Thing((90, 70), (40, 160, 230), 1, still((200, 150), 1))])
+    return frames.pack({"seq": seq, "t": 0.0}, frames.encode_jpeg(scene.frames[0]))
+
+
+def test_bad_frames_are_dropped_and_counted_and_the_session_goes_on():
+    s, got, errors, arrived = make_session()
+    try:
+        for bad in (b"", b"garbage" * 10, frames.pack({"seq": 1}, b"\xff\xd8\xff\xe0truncated")):
+            s.submit(bad)
+            time.sleep(0.1)
+        s.submit(good_frame(2))
+        assert arrived.wait(10)
+        header, jpeg = frames.unpack(got[-1])
+        assert header["seq"] == 2 and frames.decode_jpeg(jpeg).shape == (360, 480, 3)
+        assert s.dropped == 3 and s.alive
+        assert errors and all(e.startswith("frame dropped:") for e in errors)
+    finally:
+        s.close()
+
+
+def test_pointer_input_is_validated_and_click_floods_are_bounded():
+    s, got, errors, arrived = make_session()
+    try:
+        s.submit(good_frame(1))
+        assert arrived.wait(10)
+        for bad in (None, "x", [1], [float("nan"), 2], [1e9, 5], {"a": 1}, [-1, 5]):
+            s.click(bad)
+            s.hover(bad)
+        assert s._inbox.clicks == [] and s._inbox.hover is None
+        for _ in range(1000):
+            s.click([100, 100])
+        assert len(s._inbox.clicks) <= 4
+    finally:
+        s.close()
+
+
+def test_close_stops_the_worker_within_a_second():
+    s, *_ = make_session()
+    s.submit(good_frame(1))
+    start = time.time()
+    s.close()
+    assert not s.alive and time.time() - start < 1.0
+    s.submit(good_frame(2))  # after close: ignored, no error
