@@ -232,9 +232,13 @@ class FocusPipeline(param.Parameterized):
                 self.segmenter.seed(frame, det.box, det.mask, index)
         else:
             grown = grow_region(frame, point)
-            if grown is None:
-                return
-            box, mask = grown
+            if grown is None:  # nothing to grow from: a click still locks, on the area around it
+                r = max(h, w) / 12
+                box = (max(x - r, 0.0), max(y - r, 0.0), min(x + r, w - 1.0), min(y + r, h - 1.0))
+                mask = np.zeros((h, w), bool)
+                mask[int(box[1]) : int(box[3]), int(box[0]) : int(box[2])] = True
+            else:
+                box, mask = grown
             subject, group = Subject(box, "object", "region", self._subject_key), frozenset({"object"})
             self.segmenter.seed(frame, box, mask, index)
         # CSRT's cost grows with the subject's size in pixels: track big subjects on a smaller copy

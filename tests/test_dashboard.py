@@ -32,7 +32,10 @@ def server(person_weights, selfie_model, tmp_path_factory):
            "FOCUSR_PERSON_LABELS": "Normal,Fall"}
     with served_dashboard(env, log) as (url, proc):
         yield url, log
-    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+    # Tornado logs a write to a tab that just closed as a traceback; any other is ours
+    blocks = log.read_text().split("Traceback (most recent call last):")[1:]
+    ours = [b for b in blocks if "WebSocketClosedError" not in b and "StreamClosedError" not in b]
+    assert not ours, ours[0][:3000]
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +77,13 @@ class Page:
 
     def status(self) -> str:
         return self.page.locator(".focusr-status").inner_text()
+
+    def status_says(self, text: str, timeout: float = 10.0) -> bool:
+        """The status line refreshes twice a second: give it that long to catch up."""
+        deadline = time.time() + timeout
+        while text not in self.status() and time.time() < deadline:
+            time.sleep(0.1)
+        return text in self.status()
 
     def displayed(self) -> int:
         return self.js("S.counts.displayed")
@@ -162,7 +172,7 @@ def test_page_loads_and_shows_processed_frames_that_change(tab):
     tab.shot("streaming")
     assert first.shape == (480, 640, 3)
     assert np.abs(first.astype(int) - second.astype(int)).mean() > 1.0  # the video moves
-    assert "webcam" in tab.status()
+    assert tab.status_says("webcam")
     assert not tab.errors, tab.errors
 
 
@@ -176,19 +186,16 @@ def test_click_a_pedestrian_locks_and_blurs_the_background_then_escape_releases(
     tab.shot("hover")
     tab.page.mouse.click(*tab.canvas_point(x, y))
     tab.wait("root.dataset.state === 'locked'", what="locked state")
-    deadline = time.time() + 20
-    while "locked" not in tab.status() and time.time() < deadline:
-        time.sleep(0.2)
-    assert "locked" in tab.status()
+    assert tab.status_says("locked", timeout=20)
     time.sleep(0.6)  # rack focus takes 0.3 s
     after, box = tab.frame_and_box()
     s_after, b_after = subject_vs_background(after, box)
     tab.shot("locked")
     print(f"sharpness subject/background before {s_before:.0f}/{b_before:.0f}, after {s_after:.0f}/{b_after:.0f}")
-    assert b_after < 0.35 * s_after, (s_after, b_after)  # background now much blurrier than the subject
-    # ... and that is the blur, not the scene: relative to the subject it lost 90% of its detail
-    assert b_after / s_after < 0.1 * (b_before / s_before), (s_before, b_before, s_after, b_after)
-    assert b_after < 0.5 * b_before
+    figures = (s_before, b_before, s_after, b_after)
+    assert b_before > 50 and b_before > 0.05 * s_before, figures  # before the click: a sharp background
+    assert b_after < 0.35 * s_after, figures  # after: much blurrier than the subject
+    assert b_after < 0.2 * b_before, figures  # and it lost at least 80% of its detail
 
     tab.page.keyboard.press("Escape")
     tab.wait("root.dataset.state === 'idle'", what="released")
@@ -231,14 +238,26 @@ def test_upload_box_video_through_the_file_input(tab):
     webm = make_webm(asset("box.mp4"), asset("box.mp4").with_name("box.webm"))
     tab.page.locator("input[type=file]").set_input_files(str(webm))
     tab.wait("S.counts.displayed > 5", what="frames from the uploaded file")
-    assert "file" in tab.status()
+    assert tab.status_says("file")
+    # pause, seek back to the start (the seek bar), and click the box on that frame
+    tab.camera.focus()
+    tab.page.keyboard.press(" ")
+    tab.wait("S.paused", what="paused")
+    tab.js("(() => { const seek = root.querySelector('input[type=range]'); seek.value = '0';"
+           " seek.dispatchEvent(new Event('input')); return 0 })()")
+    tab.wait("root.querySelector('video').currentTime < 0.05", what="seeked to the start")
+    seen = tab.displayed()
+    tab.js("S.send()")
+    tab.wait(f"S.counts.displayed > {seen}", what="the first frame shown")
     frame = tab.frame()
     truth = yellow_box_truth(frame)
     ys, xs = np.nonzero(truth)
     before_s, before_b = subject_vs_background(frame, (xs.min(), ys.min(), xs.max(), ys.max()))
     tab.page.mouse.click(*tab.canvas_point(float(xs.mean()), float(ys.mean())))
     tab.wait("root.dataset.state === 'locked'", what="locked on the box")
-    time.sleep(1.0)
+    tab.page.keyboard.press(" ")  # play on: the lock follows the box
+    tab.wait("!S.paused", what="playing")
+    time.sleep(1.5)
     after, box = tab.frame_and_box()
     s_after, b_after = subject_vs_background(after, box)
     tab.shot("box-locked")
@@ -256,7 +275,7 @@ def test_keyboard_shortcuts_and_a_sidebar_control_change_the_display(tab):
     frozen = tab.displayed()
     time.sleep(1.5)
     assert tab.displayed() == frozen  # nothing new is shown while paused
-    assert "paused" in tab.status()
+    assert tab.status_says("paused")
     tab.page.keyboard.press(" ")
     tab.wait(f"S.counts.displayed > {frozen} + 3", what="resumed")
 
