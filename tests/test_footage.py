@@ -12,6 +12,24 @@ from focusr.types import Pointer, TrackState
 DATA = Path(__file__).parent / "data"
 
 
+class RealTime:
+    """Frames at the video's own rate, as a camera delivers them: background detections then
+    arrive as many frames late as they would live (offline, as fast as the CPU allows, they
+    would be several times staler than they ever are in the dashboard)."""
+
+    def __init__(self, fps: float):
+        self.fps, self.start = fps, None
+
+    def wait(self, n: int) -> None:
+        import time
+
+        if self.start is None:
+            self.start = time.perf_counter()
+        delay = self.start + n / self.fps - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+
+
 def yellow_box_truth(frame: np.ndarray) -> np.ndarray:
     """The box in box.mp4 is yellow: its largest yellow blob, convex-filled, is the truth."""
     hsv = cv2.cvtColor(frame, cv2.COLOR_BGR2HSV)
@@ -31,10 +49,12 @@ def test_box_clip_click_on_the_box_keeps_it_matted_and_locked(make_pipeline):
     cap = cv2.VideoCapture(str(asset("box.mp4")))
     ious, held = [], []
     i = 0
+    clock = RealTime(30)
     while True:
         ok, frame = cap.read()
         if not ok:
             break
+        clock.wait(i)
         truth = yellow_box_truth(frame)
         if i == 0:
             ys, xs = np.nonzero(truth)
@@ -59,11 +79,13 @@ def test_vtest_lock_stays_on_the_same_pedestrian_while_others_cross(make_pipelin
     p = make_pipeline()
     cap = cv2.VideoCapture(str(asset("vtest.avi")))
     hits, misses = 0, []
+    clock = RealTime(10)
     for i in range(max(boxes) + 1):
         ok, frame = cap.read()
         assert ok
         if i < start:
             continue
+        clock.wait(i - start)
         _, res = p.process(frame, Pointer(click=tuple(click)) if i == start else Pointer(), t=i / 10)
         if i == start:
             assert res.subject is not None and p.detector.is_person(res.subject.label)
