@@ -141,12 +141,24 @@ class FocusSession(param.Parameterized):
             try:
                 self._process(payload, pointer)
             except frames.FrameError as exc:
-                self.dropped += 1
-                self._report(f"frame dropped: {exc}")
+                self._drop(payload, f"frame dropped: {exc}")
             except Exception as exc:  # never let one frame kill the session's worker
-                self.dropped += 1
                 log.exception("frame processing failed")
-                self._report(f"processing error: {type(exc).__name__}: {str(exc)[:120]}")
+                self._drop(payload, f"processing error: {type(exc).__name__}: {str(exc)[:120]}")
+
+    def _drop(self, payload, message: str) -> None:
+        """Count it, say so once, and answer anyway: the page keeps one frame in flight and
+        would otherwise wait for a reply that never comes."""
+        self.dropped += 1
+        self._report(message)
+        try:
+            seq = frames.unpack(payload)[0].get("seq")
+        except frames.FrameError:
+            seq = None
+        try:
+            self._on_output(frames.pack({"seq": seq, "dropped": message}, b""))
+        except Exception:
+            log.exception("could not send the drop notice")
 
     def _process(self, payload: bytes, pointer: Pointer) -> None:
         self._on_output(self.handle(payload, pointer))

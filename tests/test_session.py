@@ -35,11 +35,17 @@ def test_bad_frames_are_dropped_and_counted_and_the_session_goes_on():
             s.submit(bad)
             time.sleep(0.1)
         s.submit(good_frame(2))
-        assert arrived.wait(10)
+        deadline = time.time() + 10
+        while not (got and frames.unpack(got[-1])[0].get("seq") == 2) and time.time() < deadline:
+            time.sleep(0.02)
         header, jpeg = frames.unpack(got[-1])
         assert header["seq"] == 2 and frames.decode_jpeg(jpeg).shape == (360, 480, 3)
         assert s.dropped == 3 and s.alive
         assert errors and all(e.startswith("frame dropped:") for e in errors)
+        # every dropped frame is answered (empty JPEG), so the page's one slot in flight is freed
+        notices = [frames.unpack(p)[0] for p in got[:-1]]
+        assert len(notices) == 3 and all("dropped" in n for n in notices)
+        assert notices[2]["seq"] == 1
     finally:
         s.close()
 
@@ -56,6 +62,32 @@ def test_pointer_input_is_validated_and_click_floods_are_bounded():
         for _ in range(1000):
             s.click([100, 100])
         assert len(s._inbox.clicks) <= 4
+    finally:
+        s.close()
+
+
+def test_an_exception_inside_a_stage_drops_that_frame_only():
+    s, got, errors, arrived = make_session()
+    original = s.pipeline.renderer.render
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("boom")
+        return original(*args, **kwargs)
+
+    s.pipeline.renderer.render = flaky
+    try:
+        for seq in range(4):
+            arrived.clear()
+            s.submit(good_frame(seq))
+            assert arrived.wait(10)
+        heads = [frames.unpack(p)[0] for p in got]
+        assert [h["seq"] for h in heads] == [0, 1, 2, 3]
+        assert "dropped" in heads[1] and "boom" in heads[1]["dropped"]
+        assert all("dropped" not in h for h in heads[2:])  # and processing goes on
+        assert errors == ["processing error: RuntimeError: boom"]
     finally:
         s.close()
 
