@@ -27,8 +27,10 @@ STAGES = ("decode", "detect", "track", "segment", "render", "encode")
 class NaivePipeline:
     """The original design, plainly: every stage at full resolution, on the frame's own time."""
 
-    def __init__(self, model, person_labels, interval: int, selfie_path: str | None, blur: float = 14.0):
+    def __init__(self, model, person_labels, interval: int, selfie_path: str | None, blur: float = 14.0,
+                 confidence: float = 0.35):
         self.model, self.person_labels, self.interval = model, set(person_labels), interval
+        self.confidence = confidence
         self.blur = blur
         self.index = -1
         self.tracker = None
@@ -89,7 +91,7 @@ class NaivePipeline:
         return reply, ms
 
     def _detect(self, frame):
-        r = self.model.predict(frame, conf=0.35, imgsz=640, verbose=False)[0]
+        r = self.model.predict(frame, conf=self.confidence, imgsz=640, verbose=False)[0]
         if r.boxes is None:
             return []
         return [(*b, r.names[int(c)]) for b, c in zip(r.boxes.xyxy.cpu().numpy(), r.boxes.cls.cpu().numpy())]
@@ -182,6 +184,10 @@ def run(args) -> int:
         model = load_yolo(detector_choice(args.weights))
     except ModelUnavailable as exc:
         raise InputError(f"{exc}. Or pass --weights yolov8n-seg.yaml to time the default model's size") from None
+    # A model built from a .yaml has random weights: same network, same cost, but it scatters
+    # hundreds of meaningless boxes. A confidence of 0.95 keeps the cost and drops the noise
+    # (a trained model returns a handful of boxes too); both pipelines use it.
+    confidence = 0.95 if str(args.weights).endswith((".yaml", ".yml")) else 0.35
     if args.click:
         try:
             click = tuple(float(v) for v in args.click.split(","))
@@ -189,11 +195,11 @@ def run(args) -> int:
         except (ValueError, AssertionError):
             raise InputError(f"--click {args.click!r}: expected X,Y inside the {w}x{h} frame") from None
     else:
-        click = choose_click(model, frames[0], labels)
+        click = choose_click(model, frames[0], labels, confidence)
     warm = min(10, len(frames) // 5)
     results = []
 
-    naive = NaivePipeline(model, labels, args.interval, args.segmenter or None)
+    naive = NaivePipeline(model, labels, args.interval, args.segmenter or None, confidence=confidence)
     payloads = [base64.b64encode(wire.encode_jpeg(f)).decode() for f in frames]
     timings = []
     start = None
@@ -205,7 +211,7 @@ def run(args) -> int:
     naive.close()
 
     pipeline = FocusPipeline(detect_interval=args.interval, overlays=False)
-    pipeline.detector.param.update(weights=args.weights, person_labels=labels)
+    pipeline.detector.param.update(weights=args.weights, person_labels=labels, confidence=confidence)
     pipeline.segmenter.person_model = args.segmenter
     session = FocusSession(on_output=lambda payload: None, pipeline=pipeline)
     payloads = [wire.pack({"seq": i}, wire.encode_jpeg(f)) for i, f in enumerate(frames)]
@@ -239,9 +245,9 @@ def run(args) -> int:
     return 0
 
 
-def choose_click(model, frame, labels) -> tuple[float, float]:
+def choose_click(model, frame, labels, confidence: float = 0.35) -> tuple[float, float]:
     """The same click for both pipelines: the middle of the largest detection, else the frame's."""
-    r = model.predict(frame, conf=0.35, verbose=False)[0]
+    r = model.predict(frame, conf=confidence, verbose=False)[0]
     if r.boxes is not None and len(r.boxes):
         b = max(r.boxes.xyxy.cpu().numpy(), key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
         return float((b[0] + b[2]) / 2), float((b[1] + b[3]) / 2)

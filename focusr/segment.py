@@ -58,45 +58,50 @@ def component_at(mask: np.ndarray, point: Point | None) -> np.ndarray:
     return labels == label
 
 
-def grow_region(frame: np.ndarray, point: Point, work_size: int = 320, start: float = 0.3
-                ) -> tuple[Box, np.ndarray] | None:
+def grow_region(frame: np.ndarray, point: Point, work_size: int = 320) -> tuple[Box, np.ndarray] | None:
     """A subject the detector does not know, from the click alone.
 
-    GrabCut starts from a window around the click (the click itself is certain foreground);
-    while what it finds runs into the window's edge the window is widened around it and
-    GrabCut runs again, until the object stands inside its window. Starting from the colour
-    under the pointer instead stopped at whatever patch was clicked (a label on a box).
-    Returns the box and a frame-sized bool mask.
+    Flood fill in Lab from the click finds the patch of like colour. GrabCut,
+    seeded with it, takes in the rest of the object (a label on a box, a face
+    above a shirt); while the object runs into the edge of GrabCut's window the
+    window is widened and GrabCut runs again. Returns the box and a frame-sized
+    bool mask.
     """
     H, W = frame.shape[:2]
     s = min(1.0, work_size / max(H, W))
     small = cv2.resize(frame, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else frame
     h, w = small.shape[:2]
     px, py = min(int(point[0] * s), w - 1), min(int(point[1] * s), h - 1)
-    r = start * min(h, w) / 2
-    window = (px - r, py - r, px + r, py + r)
-    fg = None
-    for _ in range(5):
-        x1, y1, x2, y2 = (int(v) for v in window)
-        if fg is not None and x1 <= 0 and y1 <= 0 and x2 >= w and y2 >= h:
-            break  # it fills the frame: no background left to tell it from
-        x1, y1, x2, y2 = max(x1, 2), max(y1, 2), min(x2, w - 2), min(y2, h - 2)
+    lab = cv2.cvtColor(cv2.medianBlur(small, 5), cv2.COLOR_BGR2LAB)
+    flood = np.zeros((h + 2, w + 2), np.uint8)
+    cv2.floodFill(lab, flood, (px, py), 0, (12, 8, 8), (12, 8, 8),
+                  4 | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (1 << 8))
+    seed = flood[1:-1, 1:-1].astype(bool)
+    area = seed.sum() / (h * w)
+    if area < 0.002 or area > 0.5:  # a tiny speck or the whole wall: start from a patch at the click
+        r = max(max(h, w) // 24, 2)
+        seed = np.zeros((h, w), bool)
+        seed[max(py - r, 0) : py + r + 1, max(px - r, 0) : px + r + 1] = True
+    seed = component_at(seed, (px, py))
+    core = cv2.erode(seed.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    fg, window = seed, _bbox(seed)
+    for _ in range(4):
+        window = expand(window, small.shape, 0.5)
         gc = np.full((h, w), cv2.GC_BGD, np.uint8)
-        gc[y1:y2, x1:x2] = cv2.GC_PR_FGD
-        if fg is not None:
-            gc[fg] = cv2.GC_PR_FGD
-        cv2.circle(gc, (px, py), 3, cv2.GC_FGD, -1)
+        x1, y1, x2, y2 = window
+        gc[y1:y2, x1:x2] = cv2.GC_PR_BGD
+        gc[fg] = cv2.GC_PR_FGD
+        gc[core] = cv2.GC_FGD
+        cv2.circle(gc, (px, py), 2, cv2.GC_FGD, -1)
         try:
             cv2.grabCut(small, gc, None, np.zeros((1, 65)), np.zeros((1, 65)), 4, cv2.GC_INIT_WITH_MASK)
         except cv2.error:
             return None
         fg = component_at((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD), (px, py))
-        fx1, fy1, fx2, fy2 = _bbox(fg)
-        touches = (fx1 <= x1 and x1 > 2) or (fy1 <= y1 and y1 > 2) or (fx2 >= x2 and x2 < w - 2) \
-            or (fy2 >= y2 and y2 < h - 2)
+        fx1, fy1, fx2, fy2 = window = _bbox(fg)
+        touches = (fx1 <= x1 and x1 > 0) or (fy1 <= y1 and y1 > 0) or (fx2 >= x2 and x2 < w) or (fy2 >= y2 and y2 < h)
         if not touches:
             break
-        window = expand((fx1, fy1, fx2, fy2), small.shape, 0.4)
     fg = solidify(fg)
     if fg.sum() < 16:
         return None
