@@ -377,10 +377,16 @@ class Tracker(param.Parameterized):
             return []
         grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         sx, sy = TEMPLATE[0] / w, TEMPLATE[1] / h
-        scaled = cv2.resize(grey, None, fx=sx, fy=sy, interpolation=cv2.INTER_AREA).astype(np.float32)
-        if scaled.shape[0] < TEMPLATE[1] or scaled.shape[1] < TEMPLATE[0]:
+        template = self._appearance.template
+        if sx > 1 or sy > 1:  # a subject smaller than the template: shrink the template, never grow the frame
+            template = cv2.resize(template, (min(w, TEMPLATE[0]), min(h, TEMPLATE[1])), interpolation=cv2.INTER_AREA)
+            sx, sy = min(sx, 1.0), min(sy, 1.0)
+        scaled = cv2.resize(grey, None, fx=sx, fy=sy, interpolation=cv2.INTER_AREA).astype(np.float32) \
+            if (sx, sy) != (1.0, 1.0) else grey.astype(np.float32)
+        th, tw = template.shape[:2]
+        if scaled.shape[0] < th or scaled.shape[1] < tw:
             return []
-        response = cv2.matchTemplate(scaled, self._appearance.template, cv2.TM_CCOEFF_NORMED)
+        response = cv2.matchTemplate(scaled, template, cv2.TM_CCOEFF_NORMED)
         out = []
         for _ in range(5):  # the best few peaks, each suppressed before finding the next
             _, peak, _, (mx, my) = cv2.minMaxLoc(response)
@@ -388,6 +394,5 @@ class Tracker(param.Parameterized):
                 break
             bx, by = mx / sx, my / sy
             out.append((bx, by, bx + w, by + h))
-            tw, th = TEMPLATE
             response[max(my - th // 2, 0) : my + th // 2 + 1, max(mx - tw // 2, 0) : mx + tw // 2 + 1] = -1.0
         return out
