@@ -130,7 +130,7 @@ class FocusrApp(pn.viewable.Viewer):
             self._template = pn.template.BootstrapTemplate(
                 title="FOCUSR · AI smart autofocus",
                 sidebar=self.controls(),
-                main=[pn.Column(self._status_line, self.camera, self.plots(), sizing_mode="stretch_width")],
+                main=[self.__panel__()],
                 header_background="#1f232b",
                 theme="dark",
                 sidebar_width=330,

@@ -48,10 +48,14 @@ class Renderer(param.Parameterized):
         small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
 
         alpha = self._mix(matte, previous, mix)  # uint8, full size
-        back = 1.0 - cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-        level = self._level(matte, sw, sh)
-        if previous is not None and mix < 1.0:
-            level = mix * level + (1.0 - mix) * self._level(previous, sw, sh)
+        racking = previous is not None and mix < 1.0
+        matte_small = cv2.resize(matte, (sw, sh), interpolation=cv2.INTER_AREA)
+        alpha_small = cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA) if racking else matte_small
+        back = 1.0 - alpha_small.astype(np.float32) / 255.0
+        level = self._level(matte_small)
+        if racking:
+            before = cv2.resize(previous, (sw, sh), interpolation=cv2.INTER_AREA)
+            level = mix * level + (1.0 - mix) * self._level(before)
 
         # premultiplied: colour and coverage blurred together, so only background colours
         # spread and the subject leaves no halo; one 4-channel blur per level
@@ -89,9 +93,9 @@ class Renderer(param.Parameterized):
             return cv2.addWeighted(matte, mix, previous, 1.0 - mix, 0.0)
         return matte
 
-    def _level(self, matte: np.ndarray, sw: int, sh: int) -> np.ndarray:
-        """0 at the subject, rising smoothly to 2 at `focus_falloff` of the diagonal."""
-        m = cv2.resize(matte, (sw, sh), interpolation=cv2.INTER_AREA)
+    def _level(self, m: np.ndarray) -> np.ndarray:
+        """0 at the subject, rising smoothly to 2 at `focus_falloff` of the diagonal (work size)."""
+        sh, sw = m.shape
         outside = (m < 128).astype(np.uint8)
         if outside.all():
             return np.full((sh, sw), 2.0, np.float32)

@@ -204,7 +204,8 @@ class Segmenter(param.Parameterized):
         if fresh is not None:
             region = expand(box, frame.shape, 0.15)
             x1, y1, x2, y2 = region
-            new = fresh[y1:y2, x1:x2] if fresh.shape[:2] == frame.shape[:2] else fresh
+            # detection masks are frame-sized; the person and GrabCut mattes are already the region
+            new = fresh[y1:y2, x1:x2] if detection is not None and detection.mask is not None else fresh
             if warped is not None and warped.shape == new.shape:
                 new = self.smoothing * warped + (1 - self.smoothing) * new
             self._crop, self._region, self._ref_box, self._last = new.astype(np.float32), region, box, frame_index
@@ -271,9 +272,7 @@ class Segmenter(param.Parameterized):
             return None
         keep = component_at(conf > 0.5, ((bx1 + bx2) / 2, (by1 + by2) / 2))
         conf *= cv2.dilate(keep.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(np.float32)
-        full = np.zeros(frame.shape[:2], np.float32)
-        full[y1:y2, x1:x2] = conf
-        return full
+        return conf  # over expand(box, 0.15), the region segment() keeps
 
     def _grabcut(self, frame: np.ndarray, box: Box, warped: np.ndarray | None) -> np.ndarray:
         x1, y1, x2, y2 = expand(box, frame.shape, 0.15)
@@ -310,7 +309,4 @@ class Segmenter(param.Parameterized):
                 fg = np.zeros((h, w), bool)
                 fg[max(by1, 0) : by2, max(bx1, 0) : bx2] = True
         fg = solidify(component_at(fg, ((bx1 + bx2) / 2, (by1 + by2) / 2))) if fg.any() else fg
-        matte = cv2.resize(fg.astype(np.float32), (cw, ch), interpolation=cv2.INTER_LINEAR)
-        full = np.zeros(frame.shape[:2], np.float32)
-        full[y1:y2, x1:x2] = matte
-        return full
+        return cv2.resize(fg.astype(np.float32), (cw, ch), interpolation=cv2.INTER_LINEAR)  # region-sized

@@ -117,37 +117,12 @@ def served_dashboard(env: dict[str, str], log_path: Path, extra_args: list[str] 
         log.close()
 
 
-def canvas_image(page) -> np.ndarray:
-    """The displayed frame, read back from the page's canvas, as BGR."""
+def decode_png_url(url: str) -> np.ndarray:
     import base64
 
-    url = page.evaluate("() => document.querySelector('canvas.focusr-view') && "
-                        "document.querySelector('canvas.focusr-view').toDataURL('image/png')")
-    if url is None:
-        url = page.evaluate(CANVAS_IN_SHADOW)
-    data = base64.b64decode(url.split(",", 1)[1])
-    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return cv2.imdecode(np.frombuffer(base64.b64decode(url.split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR)
 
 
-# Panel renders components inside shadow roots; this finds the camera's root element anywhere.
-FIND_ROOT = """
-() => {
-  const walk = (node) => {
-    if (!node) return null
-    if (node.querySelector) {
-      const hit = node.querySelector('.focusr-camera')
-      if (hit) return hit
-    }
-    const all = node.querySelectorAll ? node.querySelectorAll('*') : []
-    for (const el of all) {
-      if (el.shadowRoot) {
-        const found = walk(el.shadowRoot)
-        if (found) return found
-      }
-    }
-    return null
-  }
-  return walk(document)
-}
-"""
-CANVAS_IN_SHADOW = "() => (" + FIND_ROOT + ")().querySelector('canvas').toDataURL('image/png')"
+def canvas_image(page) -> np.ndarray:
+    """The displayed frame, read back from the page's canvas (inside Panel's shadow DOM), as BGR."""
+    return decode_png_url(page.locator("canvas.focusr-view").evaluate("(c) => c.toDataURL('image/png')"))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from playwright import sync_api as playwright
 
-from browser import CHROMIUM, CHROMIUM_FLAGS, ROOT, canvas_image, make_webm, make_y4m, served_dashboard
+from browser import CHROMIUM, CHROMIUM_FLAGS, ROOT, canvas_image, decode_png_url, make_webm, make_y4m, served_dashboard
 from conftest import asset
 
 ARTIFACTS = ROOT / "artifacts"
@@ -93,11 +93,8 @@ class Page:
 
     def frame_and_box(self):
         """The displayed frame and its subject box, read in one go so they belong together."""
-        import base64
-
         url, box = self.js("[root.querySelector('canvas').toDataURL('image/png'), root.dataset.box]")
-        img = cv2.imdecode(np.frombuffer(base64.b64decode(url.split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR)
-        return img, ([float(v) for v in box.split(",")] if box else None)
+        return decode_png_url(url), ([float(v) for v in box.split(",")] if box else None)
 
     def shot(self, step: str) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
@@ -109,16 +106,17 @@ class Page:
         w, h = self.js("[root.querySelector('canvas').width, root.querySelector('canvas').height]")
         return box["x"] + x * box["width"] / w, box["y"] + y * box["height"] / h
 
-    def find_subject(self, candidates) -> tuple[float, float]:
-        """Sweep the pointer like a user until the page shows a hover box, and return that point."""
+    def find_subject(self, candidates):
+        """Sweep the pointer like a user until the page shows a hover box; return the point and box."""
         for x, y in candidates:
             self.page.mouse.move(*self.canvas_point(x, y))
             seen = self.displayed()
             deadline = time.time() + 3
             while time.time() < deadline and self.displayed() < seen + 3:
                 time.sleep(0.05)
-            if self.js("root.dataset.hover"):
-                return x, y
+            hover = self.js("root.dataset.hover")
+            if hover:
+                return (x, y), [float(v) for v in hover.split(",")]
         raise AssertionError("no hover box anywhere the pointer went")
 
     def close(self):
@@ -179,8 +177,7 @@ def test_page_loads_and_shows_processed_frames_that_change(tab):
 def test_click_a_pedestrian_locks_and_blurs_the_background_then_escape_releases(tab):
     start_webcam(tab)
     grid = [(x, y) for y in (220, 200, 240, 180, 260, 300) for x in range(330, 620, 24)]
-    x, y = tab.find_subject(grid)
-    hover = [float(v) for v in tab.js("root.dataset.hover").split(",")]
+    (x, y), hover = tab.find_subject(grid)
     before = tab.frame()
     s_before, b_before = subject_vs_background(before, hover)
     tab.shot("hover")
