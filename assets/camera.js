@@ -5,6 +5,9 @@
 // Frames go up as one binary message: [u32 header length][JSON header][JPEG]. At most one
 // frame is in flight; while one is, new video frames are counted as skipped, so the latest
 // frame always wins and latency cannot pile up when the server is slower than the camera.
+// When a reply frees the slot and a newer video frame is waiting, it goes at once rather
+// than on the next video frame: the round trip, not the camera's tick, sets the pace.
+// Latency is timed from when that video frame was shown to the page, wait included.
 const S = state
 S.seq = 0
 S.inflight = null
@@ -23,6 +26,8 @@ S.grab = document.createElement('canvas')
 S.gctx = S.grab.getContext('2d')
 S.ctx = screen.getContext('2d')
 S.lastHover = 0
+S.frameAt = 0  // when the newest video frame was presented
+S.pending = false  // a video frame arrived while one was in flight
 S.sentTimes = {}
 root.focusr = S  // for tests and debugging: counters, last reply
 S.data = data
@@ -45,6 +50,7 @@ S.stopSource = () => {
   video.removeAttribute('src')
   video.srcObject = null
   S.inflight = null
+  S.pending = false
 }
 
 S.startWebcam = async () => {
@@ -117,8 +123,9 @@ S.loop = () => {
   if (S.looping) return
   S.looping = true
   const useVideoFrames = 'requestVideoFrameCallback' in HTMLVideoElement.prototype
-  const tick = () => {
+  const tick = (now) => {
     if (!S.looping) return
+    S.frameAt = typeof now === 'number' ? now : performance.now()
     S.onVideoFrame()
     if (useVideoFrames) video.requestVideoFrameCallback(tick)
     else requestAnimationFrame(tick)
@@ -132,7 +139,8 @@ S.onVideoFrame = () => {
   S.counts.captured++
   // one frame in flight; a lost reply frees the slot after 2 s
   if (S.inflight !== null && performance.now() - S.sentAt < 2000) {
-    S.counts.skipped++
+    if (S.pending) S.counts.skipped++  // the one waiting before this never went
+    S.pending = true
     return
   }
   S.send()
@@ -148,9 +156,10 @@ S.send = () => {
   S.fw = w
   S.fh = h
   const seq = ++S.seq
-  const t = performance.now()
+  const t = S.pending && S.frameAt ? S.frameAt : performance.now()
+  S.pending = false
   S.inflight = seq
-  S.sentAt = t
+  S.sentAt = performance.now()
   S.grab.toBlob(async (blob) => {
     if (!blob) { S.inflight = null; return }
     const jpeg = new Uint8Array(await blob.arrayBuffer())
@@ -172,7 +181,10 @@ S.show = async (payload) => {
     : new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true)
   const head = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n)))
-  if (head.seq === S.inflight || head.seq === null || head.seq === undefined) S.inflight = null
+  if (head.seq === S.inflight || head.seq === null || head.seq === undefined) {
+    S.inflight = null
+    if (S.pending && !S.paused) S.send()  // the newest waiting frame goes before this one is drawn
+  }
   const jpeg = bytes.subarray(4 + n)
   const received = performance.now()
   S.last = head

