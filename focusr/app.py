@@ -19,6 +19,7 @@ import param
 from bokeh.models import ColumnDataSource, Legend
 from bokeh.plotting import figure
 
+from focusr import models
 from focusr.camera import CameraView
 from focusr.pipeline import FocusPipeline
 from focusr.session import SERVER_STAGES, FocusSession
@@ -44,21 +45,29 @@ class FocusrApp(pn.viewable.Viewer):
     """One browser session's page."""
 
     status = param.String(default="", doc="The status line: source, tracker state, subject, FPS (HTML).")
+    detector_model = param.Selector(
+        default=None, objects=[], check_on_set=True,
+        doc="Detector weights, from the server's fixed list (never a client's path).",
+    )
 
     def __init__(self, **params):
         super().__init__(**params)
         self.pipeline = configured_pipeline()
+        options = models.detector_options()
+        self.param.detector_model.objects = options
+        self.detector_model = next(iter(options.values()))
         self.camera = CameraView(
             sizing_mode="stretch_width", autostart=os.environ.get("FOCUSR_AUTOSTART", ""),
         )
-        self.session = FocusSession(on_output=self._deliver, on_error=self._error_from_worker,
-                                    pipeline=self.pipeline)
+        self.session = self._start_session()
         self._doc = pn.state.curdoc
         self._out_lock = threading.Lock()
         self._out_payload: bytes | None = None
         self._nodelay_done = False
         self._started = time.monotonic()
         self._shown_errors: set[str] = set()
+        self._shown_notices: set[str] = set()
+        self._id = self._doc.session_context.id[:8] if self._doc is not None and self._doc.session_context else "-"
         self.camera.param.watch(self._on_frame, "frame")
         self.camera.param.watch(self._on_hover, "hover")
         self.camera.param.watch(self._on_click, "click")
@@ -86,6 +95,8 @@ class FocusrApp(pn.viewable.Viewer):
             pn.Param(p, parameters=["rack_focus", "overlays", "show_status"], show_name=False),
             pn.pane.Markdown("### Detection and tracking"),
             pn.Param(p, parameters=["detect_interval", "track_scale"], show_name=False),
+            pn.Param(self, parameters=["detector_model"], show_name=False,
+                     widgets={"detector_model": {"type": pn.widgets.Select, "name": "Detector"}}),
             pn.Param(p.detector, parameters=["confidence", "image_size"], show_name=False),
             pn.Param(p.segmenter, parameters=["interval"], show_name=False,
                      widgets={"interval": {"type": pn.widgets.IntSlider, "name": "Segmentation interval"}}),
@@ -144,9 +155,25 @@ class FocusrApp(pn.viewable.Viewer):
     def servable(self, **kwargs):
         return self.template().servable(**kwargs)
 
+    # -- the session's worker ------------------------------------------------------------------
+    def _start_session(self) -> FocusSession:
+        return FocusSession(on_output=self._deliver, on_error=self._error_from_worker, pipeline=self.pipeline)
+
+    def _end_session(self, reason: str) -> None:
+        """Stop the worker and drop the subject's buffers. Called when the tab goes away, from
+        the periodic tick (so within half a second), not when Bokeh later destroys the session."""
+        if self.session.closed:
+            return
+        start = time.perf_counter()
+        self.session.close()
+        log.info("session %s %s: worker stopped in %.0f ms (alive: %s) after %d frames", self._id, reason,
+                 (time.perf_counter() - start) * 1000.0, self.session.alive, self.session.received)
+
     # -- events from the browser (event loop) ----------------------------------------------------
     def _on_frame(self, event) -> None:
         if event.new:
+            if self.session.closed:  # the same tab came back (a reconnect): a fresh worker
+                self.session = self._start_session()
             self.session.submit(event.new)
 
     def _on_hover(self, event) -> None:
@@ -222,13 +249,25 @@ class FocusrApp(pn.viewable.Viewer):
         if notifications is not None:
             notifications.error(message, duration=8000)
 
+    @param.depends("detector_model", watch=True)
+    def _choose_detector(self) -> None:
+        """The worker loads it on its next detection (once per process), not the event loop;
+        if it cannot be had, the next tick says so and the app goes on in reduced mode."""
+        self.pipeline.detector.weights = self.detector_model
+
     def _warn_reduced_mode(self) -> None:
-        self.pipeline.detector.model  # loads (once per process) so a missing model shows now
+        """Say once what is missing and how to fix it: at start, and when a model choice fails."""
+        if not self._shown_notices:
+            self.pipeline.detector.model  # loads (once per process) so a missing model shows now
         for notice in self.pipeline.notices:
-            if pn.state.notifications is not None:
+            if notice not in self._shown_notices and pn.state.notifications is not None:
                 pn.state.notifications.warning(f"Reduced mode: {notice}", duration=0)
+            self._shown_notices.add(notice)
 
     def _tick(self) -> None:
+        if not self._connected():
+            self._end_session("disconnected")
+            return
         now = time.monotonic() - self._started
         stats = self.camera.stats or {}
         s = self.session
@@ -253,9 +292,10 @@ class FocusrApp(pn.viewable.Viewer):
             parts.append(f"<b>dropped</b> {s.dropped}")
         if self.pipeline.notices:
             parts.append("<b>reduced mode</b>")
+            self._warn_reduced_mode()
         self.status = " · ".join(parts)
 
     def _cleanup(self, session_context) -> None:
         if self._periodic is not None:
             self._periodic.stop()
-        self.session.close()
+        self._end_session("ended")

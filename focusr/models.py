@@ -56,6 +56,17 @@ def untrained(choice: str) -> bool:
     return str(choice).lower().endswith((".yaml", ".yml"))
 
 
+def detector_options() -> dict[str, str]:
+    """The detectors a page may pick from: the server's own choice and the official sizes.
+    A fixed list, so a client can never name a path."""
+    configured = detector_choice()
+    options = {f"{Path(configured).name} (server default)": configured}
+    for name in ("yolov8n-seg.pt", "yolov8s-seg.pt", "yolov8m-seg.pt"):
+        if name != configured:
+            options[name] = name
+    return options
+
+
 def segmenter_choice(explicit: str = "") -> str:
     return explicit or os.environ.get("FOCUSR_SEGMENTER", "") or DEFAULT_SEGMENTER
 

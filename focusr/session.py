@@ -112,6 +112,10 @@ class FocusSession(param.Parameterized):
         self.pipeline.close()
 
     @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
     def alive(self) -> bool:
         return self._thread.is_alive()
 

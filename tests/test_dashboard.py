@@ -296,3 +296,47 @@ def test_keyboard_shortcuts_and_a_sidebar_control_change_the_display(tab):
     tab.page.keyboard.press("w")  # W: back to the webcam
     tab.wait("root.focusr.data.source === 'webcam'", what="webcam source")
     assert not tab.errors, tab.errors
+
+
+def session_ends(log: Path, after: int) -> list[str]:
+    return [line for line in log.read_text().splitlines()[after:] if "worker stopped in" in line]
+
+
+def wait_for_session_end(log: Path, after: int, timeout: float = 5.0) -> tuple[float, str]:
+    start = time.time()
+    while time.time() - start < timeout:
+        ends = session_ends(log, after)
+        if ends:
+            return time.time() - start, ends[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no session end logged within {timeout} s")
+
+
+def test_reload_and_disconnect_stop_the_worker_within_a_second(chromium, server):
+    url, log = server
+    tab = Page(chromium, url, "disconnect")
+    start_webcam(tab)
+    tab.wait("S.counts.displayed > 10", what="frames")
+    tab.page.mouse.click(*tab.canvas_point(320, 240))  # a click always locks something
+    tab.wait("root.dataset.state === 'locked'", what="lock")
+
+    lines = len(log.read_text().splitlines())
+    tab.page.reload()  # mid-stream
+    waited, line = wait_for_session_end(log, lines)
+    print(f"reload: {line.split(': ', 1)[-1]} (seen {waited:.2f} s after the reload)")
+    assert waited < 1.5 and "alive: False" in line
+    assert float(line.split("worker stopped in ")[1].split(" ms")[0]) < 1000
+
+    tab.camera = tab.page.locator(".focusr-camera")
+    tab.camera.wait_for(timeout=60_000)
+    start_webcam(tab)
+    tab.wait("S.counts.displayed > 10", what="frames after the reload")
+    assert tab.js("root.dataset.state") == "idle"  # a fresh session: the old lock is gone
+    tab.shot("reloaded")
+
+    lines = len(log.read_text().splitlines())
+    tab.page.close()  # the tab goes away mid-stream
+    waited, line = wait_for_session_end(log, lines)
+    print(f"close: {line.split(': ', 1)[-1]} (seen {waited:.2f} s after the tab closed)")
+    assert waited < 1.5 and "alive: False" in line
+    assert not tab.errors, tab.errors

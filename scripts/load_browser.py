@@ -1,0 +1,117 @@
+"""Load: several browser sessions streaming at once against one server, figures printed.
+
+    .venv/bin/python scripts/load_browser.py [--sessions 4] [--seconds 60] [--json]
+
+One served dashboard on loopback, headless Chromium with a 640x480 fake webcam (vtest.avi),
+N tabs, each streaming with a subject locked. Every few seconds one tab, in turn, flips a
+sidebar control (Overlays) and the time until its displayed frames show the change is
+measured. Prints each session's displayed fps, the slowest control change, and the server's
+resident memory over the run and after the tabs close.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser import CHROMIUM, CHROMIUM_FLAGS, canvas_image, make_y4m, served_dashboard  # noqa: E402
+
+ASSETS = ROOT / ".cache" / "test-assets"
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=4, choices=range(1, 9), metavar="1..8")
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    y4m = make_y4m(ASSETS / "vtest.avi", ASSETS / "vtest_640x480.y4m", start=60, frames=300)
+    env = {"FOCUSR_DETECTOR": str(ASSETS / "person_yolov8.pt"),
+           "FOCUSR_SEGMENTER": str(ASSETS / "selfie_segmentation.tflite"), "FOCUSR_PERSON_LABELS": "Normal,Fall"}
+    log = ROOT / ".cache" / "load_browser_server.log"
+    serve_args = ["--websocket-max-message-size", "8000000", "--check-unused-sessions", "1000",
+                  "--unused-session-lifetime", "1000"]
+    memory = []
+    with served_dashboard(env, log, serve_args) as (url, proc), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM,
+                                     args=CHROMIUM_FLAGS + [f"--use-file-for-fake-video-capture={y4m}"])
+        pages = []
+        for _ in range(args.sessions):
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            page.locator(".focusr-camera").wait_for(timeout=90_000)
+            page.locator("button", has_text="Webcam").click()
+            pages.append(page)
+        js = lambda page, expr: page.locator(".focusr-camera").evaluate(  # noqa: E731
+            f"(root) => {{ const S = root.focusr; return {expr} }}")
+        for page in pages:
+            deadline = time.time() + 60
+            while js(page, "S.counts.displayed") < 5 and time.time() < deadline:
+                time.sleep(0.2)
+            canvas = page.locator("canvas.focusr-view").bounding_box()
+            page.mouse.click(canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2)
+        memory.append(rss_mb(proc.pid))
+        start = [js(p, "S.counts.displayed") for p in pages]
+        t0 = time.time()
+        changes, turn, next_change = [], 0, t0 + 3
+        while time.time() - t0 < args.seconds:
+            if time.time() >= next_change:
+                page = pages[turn % len(pages)]
+                before = canvas_image(page)[:40, :260].astype(int)
+                page.locator(".bk-Checkbox", has_text="Overlays").locator("input").click()
+                clicked = time.time()
+                seen = None
+                while time.time() - clicked < 10:
+                    if np.abs(canvas_image(page)[:40, :260].astype(int) - before).mean() > 10:
+                        seen = time.time() - clicked
+                        break
+                    time.sleep(0.05)
+                changes.append(seen)
+                turn += 1
+                next_change = time.time() + 5
+            memory.append(rss_mb(proc.pid))
+            time.sleep(0.5)
+        elapsed = time.time() - t0
+        end = [js(p, "S.counts.displayed") for p in pages]
+        states = [js(p, "root.dataset.state") for p in pages]
+        for page in pages:
+            page.close()
+        time.sleep(3.0)
+        after_close = rss_mb(proc.pid)
+        browser.close()
+    fps = [round((e - s) / elapsed, 1) for s, e in zip(start, end)]
+    seen = [c for c in changes if c is not None]
+    result = {
+        "sessions": args.sessions, "seconds": round(elapsed, 1),
+        "displayed_fps_per_session": fps, "states_at_end": states,
+        "control_changes": len(changes), "control_changes_not_seen": len(changes) - len(seen),
+        "control_change_max_s": round(max(seen), 2) if seen else None,
+        "control_change_median_s": round(float(np.median(seen)), 2) if seen else None,
+        "server_rss_start_mb": round(memory[0], 1), "server_rss_max_mb": round(max(memory), 1),
+        "server_rss_end_mb": round(memory[-1], 1), "server_rss_after_tabs_closed_mb": round(after_close, 1),
+        "machine": f"{platform.machine()} ({__import__('os').cpu_count()} cores)",
+    }
+    print(json.dumps(result) if args.json else "\n".join(f"{k:>32}: {v}" for k, v in result.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
