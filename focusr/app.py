@@ -83,6 +83,7 @@ class FocusrApp(pn.viewable.Viewer):
         if self._doc is not None and self._doc.session_context is not None:
             self._periodic = pn.state.add_periodic_callback(self._tick, period=500)
             pn.state.on_session_destroyed(self._cleanup)
+        self.pipeline.detector.model  # loads (once per process) so a missing model shows at once
         self._warn_reduced_mode()
 
     # -- layout --------------------------------------------------------------------------------
@@ -257,8 +258,6 @@ class FocusrApp(pn.viewable.Viewer):
 
     def _warn_reduced_mode(self) -> None:
         """Say once what is missing and how to fix it: at start, and when a model choice fails."""
-        if not self._shown_notices:
-            self.pipeline.detector.model  # loads (once per process) so a missing model shows now
         for notice in self.pipeline.notices:
             if notice not in self._shown_notices and pn.state.notifications is not None:
                 pn.state.notifications.warning(f"Reduced mode: {notice}", duration=0)

@@ -27,7 +27,7 @@ def test_the_page_picks_a_detector_from_a_fixed_list_and_never_a_path(app, perso
     assert app.pipeline.detector.weights == str(person_weights)
 
 
-def test_a_detector_that_cannot_be_had_leaves_a_working_app_that_says_why(app):
+def test_a_detector_that_cannot_be_had_leaves_a_working_app_that_says_why(app, person_weights):
     app.detector_model = "yolov8m-seg.pt"  # not cached, and no network: it cannot load
     scene = make_scene(3, things=[Thing((90, 70), (40, 160, 230), 1, still((200, 180), 3))])
     reply = app.session.handle(wire.pack({"seq": 1}, wire.encode_jpeg(scene.frames[0])), Pointer(click=(200, 180)))
@@ -36,5 +36,5 @@ def test_a_detector_that_cannot_be_had_leaves_a_working_app_that_says_why(app):
     assert wire.decode_jpeg(jpeg).shape == scene.frames[0].shape
     notices = app.pipeline.notices
     assert len(notices) == 1 and "yolov8m-seg.pt" in notices[0] and "FOCUSR_DETECTOR" in notices[0]
-    app.detector_model = next(v for v in models.detector_options().values() if v.endswith(".pt") and "/" in v)
+    app.detector_model = str(person_weights)
     assert app.pipeline.detector.available and not app.pipeline.notices  # back to the full mode
