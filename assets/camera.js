@@ -3,11 +3,11 @@
 // `state` lives as long as the view; `data` holds the synced parameters.
 //
 // Frames go up as one binary message: [u32 header length][JSON header][JPEG]. At most one
-// frame is in flight; while one is, new video frames are counted as skipped, so the latest
-// frame always wins and latency cannot pile up when the server is slower than the camera.
-// When a reply frees the slot and a newer video frame is waiting, it goes at once rather
-// than on the next video frame: the round trip, not the camera's tick, sets the pace.
-// Latency is timed from when that video frame was shown to the page, wait included.
+// frame is in flight. While one is, a new video frame is encoded at once and waits as the
+// one ready frame (a newer one replaces it when the reply is nearly due; the older counts as
+// skipped), so the moment a reply frees the slot a recent frame goes, already encoded: the
+// round trip, not the camera's tick or the encoder, sets the pace, and latency cannot pile
+// up. Latency is timed from when that video frame was shown to the page, the wait included.
 const S = state
 S.seq = 0
 S.inflight = null
@@ -27,7 +27,9 @@ S.gctx = S.grab.getContext('2d')
 S.ctx = screen.getContext('2d')
 S.lastHover = 0
 S.frameAt = 0  // when the newest video frame was presented
-S.pending = false  // a video frame arrived while one was in flight
+S.ready = null  // {seq, buf}: an encoded frame waiting for the slot
+S.encoding = false
+S.rtt = 0  // smoothed send-to-reply time
 S.sentTimes = {}
 root.focusr = S  // for tests and debugging: counters, last reply
 S.data = data
@@ -50,7 +52,7 @@ S.stopSource = () => {
   video.removeAttribute('src')
   video.srcObject = null
   S.inflight = null
-  S.pending = false
+  S.ready = null
 }
 
 S.startWebcam = async () => {
@@ -87,6 +89,11 @@ S.openFile = (file) => {
   const looksLikeVideo = /^video\//.test(file.type) || /\.(mp4|m4v|mov|webm|mkv|ogv)$/i.test(file.name)
   if (!looksLikeVideo) {
     S.fail(`${file.name} is not a video file. Use MP4, MOV or WebM.`)
+    return
+  }
+  if (file.size > data.max_file_mb * 1048576) {
+    const size = (n) => n >= 1073741824 ? `${(n / 1073741824).toFixed(1)} GB` : `${Math.round(n / 1048576)} MB`
+    S.fail(`${file.name} is ${size(file.size)}: FOCUSR opens video files up to ${size(data.max_file_mb * 1048576)}. Trim it or pick a shorter clip.`)
     return
   }
   S.stopSource()
@@ -137,16 +144,18 @@ S.loop = () => {
 S.onVideoFrame = () => {
   if (S.paused || video.readyState < 2) return
   S.counts.captured++
-  // one frame in flight; a lost reply frees the slot after 2 s
-  if (S.inflight !== null && performance.now() - S.sentAt < 2000) {
-    if (S.pending) S.counts.skipped++  // the one waiting before this never went
-    S.pending = true
-    return
-  }
-  S.send()
+  if (S.encoding) { S.counts.skipped++; return }  // the encoder is one frame behind: this one never goes
+  // with a frame ready and the reply not due for a while (a busy server), keep the CPU
+  if (S.ready && !S.slotFree() && performance.now() - S.sentAt < S.rtt - 70) { S.counts.skipped++; return }
+  S.encode(S.frameAt || performance.now())
 }
 
-S.send = () => {
+// one frame in flight; a lost reply frees the slot after 2 s
+S.slotFree = () => S.inflight === null || performance.now() - S.sentAt >= 2000
+
+S.send = () => S.encode(performance.now())  // paused: a seek, click or Escape still sends the frame
+
+S.encode = (t) => {
   const vw = video.videoWidth, vh = video.videoHeight
   if (!vw || !vh) return
   const scale = Math.min(1, data.capture_width / vw)
@@ -155,24 +164,33 @@ S.send = () => {
   S.gctx.drawImage(video, 0, 0, w, h)
   S.fw = w
   S.fh = h
-  const seq = ++S.seq
-  const t = S.pending && S.frameAt ? S.frameAt : performance.now()
-  S.pending = false
-  S.inflight = seq
-  S.sentAt = performance.now()
+  S.encoding = true
   S.grab.toBlob(async (blob) => {
-    if (!blob) { S.inflight = null; return }
+    if (!blob) { S.encoding = false; return }
     const jpeg = new Uint8Array(await blob.arrayBuffer())
+    S.encoding = false
+    const seq = ++S.seq
     const head = new TextEncoder().encode(JSON.stringify({seq: seq, t: t, w: w, h: h}))
     const buf = new Uint8Array(4 + head.length + jpeg.length)
     new DataView(buf.buffer).setUint32(0, head.length, true)
     buf.set(head, 4)
     buf.set(jpeg, 4 + head.length)
-    S.sentTimes[seq] = performance.now()  // for the benchmark's breakdown of the round trip
-    if (seq % 100 === 0) for (const k in S.sentTimes) if (k < seq - 100) delete S.sentTimes[k]
-    data.frame = buf.buffer
-    S.counts.sent++
+    if (S.ready) S.counts.skipped++  // replaced by this newer frame before it could go
+    S.ready = {seq: seq, buf: buf.buffer}
+    S.flush()
   }, 'image/jpeg', data.jpeg_quality)
+}
+
+S.flush = () => {
+  if (!S.ready || !S.slotFree()) return
+  const f = S.ready
+  S.ready = null
+  S.inflight = f.seq
+  S.sentAt = performance.now()
+  S.sentTimes[f.seq] = S.sentAt  // for the benchmark's breakdown of the round trip
+  if (f.seq % 100 === 0) for (const k in S.sentTimes) if (k < f.seq - 100) delete S.sentTimes[k]
+  data.frame = f.buf
+  S.counts.sent++
 }
 
 S.show = async (payload) => {
@@ -182,8 +200,9 @@ S.show = async (payload) => {
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true)
   const head = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n)))
   if (head.seq === S.inflight || head.seq === null || head.seq === undefined) {
+    S.rtt = 0.8 * S.rtt + 0.2 * (performance.now() - S.sentAt)
     S.inflight = null
-    if (S.pending && !S.paused) S.send()  // the newest waiting frame goes before this one is drawn
+    S.flush()  // the newest encoded frame goes before this one is drawn
   }
   const jpeg = bytes.subarray(4 + n)
   const received = performance.now()

@@ -26,6 +26,11 @@ class CameraView(ReactiveHTML):
     paused = param.Boolean(default=False, doc="Whether capture is paused (Space).")
     autostart = param.String(default="", doc="'webcam' to ask for the camera as soon as the page opens.")
     capture_width = param.Integer(default=640, bounds=(160, 1920), doc="Wider frames are scaled down to this before sending.")
+    max_file_mb = param.Integer(
+        default=4096, bounds=(1, 1 << 20),
+        doc="Larger video files are refused with a message before the browser reads them (it plays files "
+            "from the user's disk; nothing is uploaded).",
+    )
     jpeg_quality = param.Number(default=0.8, bounds=(0.3, 0.95), doc="Quality of the frames sent up.")
 
     _template = """

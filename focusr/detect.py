@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import cv2
 import numpy as np
@@ -10,6 +11,33 @@ import param
 
 from focusr import models
 from focusr.types import Detection
+
+
+class DutyCycle:
+    """How busy a shared model has been kept, across every session that uses it.
+
+    A background detection that took d seconds leaves d / share before the next may start,
+    so detection takes at most `share` of one core however many sessions ask: on a slow or
+    busy machine it runs less often, and the frames, which cannot wait, keep the CPU.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.started = -1e9  # time.perf_counter() of the last start (or claim)
+        self.last_s = 0.0  # how long the last inference took, the model's lock not included
+
+    def claim(self, share: float) -> bool:
+        """Reserve the next start if the share allows it now."""
+        with self._lock:
+            now = time.perf_counter()
+            if now - self.started < self.last_s / max(share, 1e-3):
+                return False
+            self.started = now
+            return True
+
+    def record(self, started: float, seconds: float) -> None:
+        with self._lock:
+            self.started, self.last_s = max(self.started, started), seconds
 
 
 class Detector(param.Parameterized):
@@ -48,6 +76,7 @@ class Detector(param.Parameterized):
                 self._model = models.load_yolo(models.detector_choice(self.weights))
                 if not hasattr(self._model, "focusr_lock"):
                     self._model.focusr_lock = threading.Lock()
+                    self._model.focusr_duty = DutyCycle()
             except models.ModelUnavailable as exc:
                 self.error = str(exc)
         return self._model
@@ -55,6 +84,12 @@ class Detector(param.Parameterized):
     @property
     def available(self) -> bool:
         return self.model is not None
+
+    @property
+    def duty(self) -> DutyCycle | None:
+        """The shared model's duty cycle (None without a model)."""
+        model = self.model
+        return model.focusr_duty if model is not None else None
 
     def is_person(self, label: str) -> bool:
         return label in self.person_labels
@@ -67,7 +102,11 @@ class Detector(param.Parameterized):
         if models.untrained(models.detector_choice(self.weights)):
             conf = max(conf, models.UNTRAINED_CONFIDENCE)
         with model.focusr_lock:
-            result = model.predict(frame, conf=conf, imgsz=self.image_size, device=self.device, verbose=False)[0]
+            start = time.perf_counter()
+            try:
+                result = model.predict(frame, conf=conf, imgsz=self.image_size, device=self.device, verbose=False)[0]
+            finally:
+                model.focusr_duty.record(start, time.perf_counter() - start)
         return to_detections(result, frame.shape[:2])
 
 
@@ -124,10 +163,14 @@ class BackgroundDetector:
     def idle(self) -> bool:
         return not self._busy
 
-    def submit(self, frame: np.ndarray, index: int) -> bool:
-        """Detect on `frame` (which the caller must not modify afterwards) unless busy."""
+    def submit(self, frame: np.ndarray, index: int, share: float | None = None) -> bool:
+        """Detect on `frame` (which the caller must not modify afterwards) unless busy, or,
+        given a `share` of one core, unless the shared model has had its share lately."""
         with self._lock:
             if self._busy or self._closed:
+                return False
+            duty = self.detector.duty if share is not None else None
+            if duty is not None and not duty.claim(share):
                 return False
             self._busy = True
             self._job = (index, frame)

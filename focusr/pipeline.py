@@ -61,6 +61,12 @@ class FocusPipeline(param.Parameterized):
         doc="At most this many background detections a second: the tracker fills the gaps, and the CPU "
             "it saves goes to every frame.",
     )
+    detect_share = param.Number(
+        default=0.3, bounds=(0.05, 1.0), step=0.05,
+        doc="While a subject is tracked, background detection takes at most this share of one core, all "
+            "sessions together: on a slow or busy machine it runs less often rather than slowing every frame. "
+            "Lost or idle, it runs at detect_rate.",
+    )
     background_detection = param.Boolean(
         default=True, doc="Run the detector on its own thread so frames never wait for it (a click still waits)."
     )
@@ -146,8 +152,10 @@ class FocusPipeline(param.Parameterized):
                 if got is not None:
                     fresh_at, fresh = got
                 lost = self.tracker.state == TrackState.LOST
+                tracking = self.tracker.state in (TrackState.LOCKED, TrackState.REACQUIRED)
+                share = self.detect_share if tracking else None  # lost or idle: detect_rate alone
                 if due and (lost or t - self._submitted_t >= 1.0 / self.detect_rate) \
-                        and self._background.submit(frame, index):  # the frame is never modified
+                        and self._background.submit(frame, index, share):  # the frame is never modified
                     self._detected_at, self._submitted_t = index, t
             elif due:
                 fresh, fresh_at = self.detector.detect(frame), index

@@ -87,16 +87,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_dashboard(env: dict[str, str], log_path: Path, extra_args: list[str] | None = None):
-    """`panel serve dashboard.py` on a free loopback port; yields the page's URL."""
+def served_dashboard(env: dict[str, str], log_path: Path, extra_args: list[str] | None = None,
+                     script: Path = ROOT / "dashboard.py"):
+    """`panel serve dashboard.py` (or another app script) on a free loopback port; yields the page's URL."""
     port = free_port()
     cmd = [str(ROOT / ".venv" / "bin" / "panel") if (ROOT / ".venv" / "bin" / "panel").exists()
            else sys.executable, *([] if (ROOT / ".venv" / "bin" / "panel").exists() else ["-m", "panel"]),
-           "serve", str(ROOT / "dashboard.py"), "--port", str(port), "--address", "127.0.0.1",
+           "serve", str(script), "--port", str(port), "--address", "127.0.0.1",
            "--allow-websocket-origin", f"127.0.0.1:{port}", *(extra_args or [])]
     log = open(log_path, "w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/dashboard"
+    url = f"http://127.0.0.1:{port}/{script.stem}"
     try:
         deadline = time.time() + 90
         while time.time() < deadline:

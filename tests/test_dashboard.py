@@ -5,6 +5,7 @@ Screenshots of every run are kept in artifacts/ (not committed).
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -73,7 +74,8 @@ class Page:
                 return value
             time.sleep(0.2)
         self.shot("timeout")
-        raise AssertionError(f"timed out waiting for {what or expr}; status: {self.status()}")
+        shown = self.js("root.querySelector('.focusr-msg').textContent")
+        raise AssertionError(f"timed out waiting for {what or expr}; status: {self.status()}; message: {shown!r}")
 
     def status(self) -> str:
         return self.page.locator(".focusr-status").inner_text()
@@ -340,3 +342,85 @@ def test_reload_and_disconnect_stop_the_worker_within_a_second(chromium, server)
     print(f"close: {line.split(': ', 1)[-1]} (seen {waited:.2f} s after the tab closed)")
     assert waited < 1.5 and "alive: False" in line
     assert not tab.errors, tab.errors
+
+
+def test_bad_files_get_a_clear_message_and_the_page_goes_on(tab, tmp_path):
+    """A non-video, a huge file, a codec the browser cannot decode and a truncated file: each
+    gets one clear line on the page, and the camera (or the next source) carries on."""
+    start_webcam(tab)
+    message = tab.page.locator(".focusr-msg.error")
+
+    def refused(path: Path, says: str) -> None:
+        tab.page.locator("input[type=file]").set_input_files(str(path))
+        tab.wait(f"(root.querySelector('.focusr-msg.error') || {{textContent: ''}}).textContent.includes({json.dumps(says)})",
+                 timeout=30, what=f"the message {says!r}")
+        tab.page.get_by_text(says, exact=False).last.wait_for(timeout=10_000)  # the notification too
+        tab.shot(path.name)
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video")
+    refused(notes, "notes.txt is not a video file")
+    huge = tmp_path / "huge.mp4"
+    with open(huge, "wb") as f:  # sparse: 5 GB on paper, nothing on disk
+        f.truncate(5 * 1024**3)
+    refused(huge, "huge.mp4 is 5.0 GB: FOCUSR opens video files up to 4.0 GB")
+    seen = tab.displayed()  # refused before reading: the webcam never stopped
+    tab.wait(f"S.counts.displayed > {seen} + 5", what="webcam frames after the refusals")
+    assert tab.js("S.data.source") == "webcam"
+
+    def mp4(path: Path, fourcc: str) -> Path:
+        cap = cv2.VideoCapture(str(asset("vtest.avi")))
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 10, (768, 576))
+        for _ in range(20):
+            writer.write(cap.read()[1])
+        writer.release()
+        return path
+
+    # MPEG-4 Part 2 in an MP4: a codec Chromium does not decode
+    refused(mp4(tmp_path / "mpeg4.mp4", "mp4v"), "mpeg4.mp4 cannot be played")
+    # a VP9 MP4 the browser would play, cut in half like an interrupted copy (its index is at the end)
+    whole = mp4(tmp_path / "whole.mp4", "VP90").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole[: len(whole) // 2])
+    refused(cut, "cut.mp4 cannot be played")
+    assert message.count() == 1  # one line on the page at a time, the latest
+
+    tab.errors.clear()  # Chromium logs the media decode failures itself
+    tab.page.keyboard.press("w")  # and the page still works
+    tab.wait(f"S.counts.displayed > {tab.displayed()} + 5", what="webcam frames after the bad files")
+    assert not message.is_visible()
+    assert not tab.errors, tab.errors
+
+
+@pytest.fixture(scope="module")
+def faulty_server(person_weights, selfie_model, tmp_path_factory):
+    log = tmp_path_factory.mktemp("faulty") / "panel.log"
+    env = {"FOCUSR_DETECTOR": str(person_weights), "FOCUSR_SEGMENTER": str(selfie_model),
+           "FOCUSR_PERSON_LABELS": "Normal,Fall"}
+    with served_dashboard(env, log, script=ROOT / "tests" / "apps" / "faulty_dashboard.py") as (url, _):
+        yield url, log
+
+
+def test_a_failing_stage_is_shown_once_and_processing_goes_on(chromium, faulty_server):
+    url, log = faulty_server
+    tab = Page(chromium, url, "faulty-stage")
+    start_webcam(tab)
+    tab.page.mouse.click(*tab.canvas_point(320, 240))  # a click always locks something
+    tab.wait("root.dataset.state === 'locked'", what="lock")
+    shown = tab.page.locator(".notyf__message", has_text="injected fault in render")  # the toasts
+    most = 0
+    start = tab.displayed()
+    deadline = time.time() + 60
+    while tab.displayed() < start + 80 and time.time() < deadline:  # ~8 faults, every 10th frame
+        most = max(most, shown.count())
+        time.sleep(0.2)
+    tab.shot("faults")
+    faults = log.read_text().count("RuntimeError: injected fault in render")
+    assert tab.displayed() >= start + 80, "frames stopped coming after a stage failed"
+    assert faults >= 5, faults  # every failure is logged, with its traceback
+    assert log.read_text().count("Traceback (most recent call last)") >= faults
+    assert most == 1, most  # shown once in the page, not once per failure
+    assert tab.status_says("dropped")  # and counted in the status line
+    assert tab.js("root.dataset.state") == "locked"  # the subject was never let go
+    assert not tab.errors, tab.errors
+    tab.close()

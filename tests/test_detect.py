@@ -43,3 +43,40 @@ def test_real_detector_finds_the_pedestrians_of_vtest(person_weights):
     assert len(people) >= 3, found  # three walkers are plainly visible in the first frame
     # the one walking at the right of the first frame (hand-labelled) is among them
     assert under_point(people, (664, 280)) is not None
+
+
+def test_background_detection_keeps_to_its_share_of_a_core_across_sessions(person_weights):
+    """While tracking, a detection that took d seconds leaves d / share before the next may
+    start, in any session sharing the model: on a slow or busy machine the detector runs less
+    often instead of slowing every frame."""
+    import time
+
+    from conftest import ASSETS, PERSON_LABELS
+    from focusr.detect import BackgroundDetector
+
+    ok, frame = cv2.VideoCapture(str(ASSETS / "vtest.avi")).read()
+    assert ok
+    one, two = (BackgroundDetector(Detector(weights=str(person_weights), person_labels=PERSON_LABELS))
+                for _ in range(2))
+    try:
+        duty = one.detector.duty
+        assert duty is two.detector.duty  # one model per process, one budget
+        time.sleep(max(duty.last_s / 0.3 - (time.perf_counter() - duty.started), 0.0))
+        assert one.submit(frame, 0, share=0.3)
+        assert not one.submit(frame, 1)  # one job at a time per session
+        assert not two.submit(frame, 1, share=0.3)  # and the other session waits its turn
+        deadline = time.time() + 60
+        while (got := one.poll()) is None and time.time() < deadline:
+            time.sleep(0.01)
+        assert got is not None and got[0] == 0 and len(got[1]) >= 3
+        assert duty.last_s > 0
+        assert not two.submit(frame, 2, share=0.3)  # 0.3 of a core: 3.3x the inference from its start
+        assert two.submit(frame, 2)  # no share (lost, or idle): at once
+        deadline = time.time() + 60
+        while two.poll() is None and time.time() < deadline:
+            time.sleep(0.01)
+        time.sleep(duty.last_s / 0.3)
+        assert one.submit(frame, 3, share=0.3)
+    finally:
+        one.close()
+        two.close()
