@@ -30,6 +30,7 @@ S.frameAt = 0  // when the newest video frame was presented
 S.ready = null  // {seq, buf}: an encoded frame waiting for the slot
 S.encoding = false
 S.rtt = 0  // smoothed send-to-reply time
+S.gen = 0  // which source the frames come from
 S.sentTimes = {}
 root.focusr = S  // for tests and debugging: counters, last reply
 S.data = data
@@ -45,6 +46,7 @@ S.fail = (text) => {
 }
 
 S.stopSource = () => {
+  S.gen++  // a frame still being encoded from this source is dropped
   S.looping = false
   if (S.stream) { S.stream.getTracks().forEach((t) => t.stop()); S.stream = null }
   if (S.url) { URL.revokeObjectURL(S.url); S.url = null }
@@ -165,10 +167,12 @@ S.encode = (t) => {
   S.fw = w
   S.fh = h
   S.encoding = true
+  const gen = S.gen
   S.grab.toBlob(async (blob) => {
     if (!blob) { S.encoding = false; return }
     const jpeg = new Uint8Array(await blob.arrayBuffer())
     S.encoding = false
+    if (gen !== S.gen) return
     const seq = ++S.seq
     const head = new TextEncoder().encode(JSON.stringify({seq: seq, t: t, w: w, h: h}))
     const buf = new Uint8Array(4 + head.length + jpeg.length)
