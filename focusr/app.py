@@ -84,7 +84,8 @@ class FocusrApp(pn.viewable.Viewer):
             self._periodic = pn.state.add_periodic_callback(self._tick, period=500)
             pn.state.on_session_destroyed(self._cleanup)
         self.pipeline.detector.model  # loads (once per process) so a missing model shows at once
-        self._warn_reduced_mode()
+        if self._periodic is not None:
+            pn.state.onload(self._warn_reduced_mode)  # a notification sent before the page is up is lost
 
     # -- layout --------------------------------------------------------------------------------
     def controls(self) -> list:

@@ -50,11 +50,14 @@ def chromium(fake_camera):
         browser.close()
 
 
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
 class Page:
     """One browser tab on the dashboard, with the checks a user would make by eye."""
 
-    def __init__(self, chromium, url, name):
-        self.page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    def __init__(self, chromium, url, name):  # a Browser, or a BrowserContext with its own viewport
+        self.page = chromium.new_page(**({"viewport": VIEWPORT} if isinstance(chromium, playwright.Browser) else {}))
         self.name = name
         self.errors: list[str] = []
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
@@ -424,3 +427,56 @@ def test_a_failing_stage_is_shown_once_and_processing_goes_on(chromium, faulty_s
     assert tab.js("root.dataset.state") == "locked"  # the subject was never let go
     assert not tab.errors, tab.errors
     tab.close()
+
+
+@pytest.mark.parametrize("camera", ["denied", "absent"])
+def test_a_camera_denied_or_absent_gets_a_clear_message_and_a_file_still_works(chromium, server, camera):
+    """Without the fake UI nothing grants the camera (denied); without the fake device there
+    is none (absent). Either way: one clear line, a notification, and a video file still plays."""
+    flags = [f for f in CHROMIUM_FLAGS if "fake" not in f]
+    if camera == "denied":
+        browser = chromium.browser_type.launch(executable_path=CHROMIUM,
+                                               args=flags + ["--use-fake-device-for-media-stream"])
+        context, says = browser.new_context(viewport=VIEWPORT), "Camera permission was denied."
+    else:
+        browser = chromium.browser_type.launch(executable_path=CHROMIUM, args=flags)
+        context, says = browser.new_context(viewport=VIEWPORT, permissions=["camera"]), "No camera was found."
+    try:
+        tab = Page(context, server[0], f"camera-{camera}")
+        tab.page.locator("button", has_text="Webcam").click()
+        tab.wait(f"(root.querySelector('.focusr-msg.error') || {{textContent: ''}}).textContent.includes({json.dumps(says)})",
+                 timeout=30, what=f"the message {says!r}")
+        assert "drop a video file" in tab.js("root.querySelector('.focusr-msg').textContent")  # what to do instead
+        tab.page.locator(".notyf__message", has_text=says).wait_for(timeout=10_000)  # and a notification
+        tab.shot("message")
+        assert tab.js("S.data.source") == "none"
+        tab.page.locator("input[type=file]").set_input_files(
+            str(make_webm(asset("box.mp4"), asset("box.mp4").with_name("box.webm"))))
+        tab.wait("S.counts.displayed > 5", what="frames from a file after the camera failed")
+        assert not tab.js("root.querySelector('.focusr-msg').offsetParent")  # the message is gone
+        tab.errors = [e for e in tab.errors if "getUserMedia" not in e and "Permission" not in e]
+        assert not tab.errors, tab.errors
+    finally:
+        browser.close()
+
+
+def test_a_detector_that_cannot_be_had_starts_in_reduced_mode_that_says_how_to_fix_it(chromium, selfie_model,
+                                                                                      tmp_path):
+    """The default detector, offline and not cached: the page opens anyway, says what is missing
+    and how to provide it, and a click still locks (the subject is grown from the click)."""
+    env = {"FOCUSR_DETECTOR": "", "FOCUSR_CACHE": str(tmp_path / "empty-cache"),
+           "FOCUSR_SEGMENTER": str(selfie_model)}
+    with served_dashboard(env, tmp_path / "panel.log") as (url, _):
+        tab = Page(chromium, url, "reduced-mode")
+        notice = tab.page.locator(".notyf__message", has_text="Reduced mode")
+        notice.wait_for(timeout=60_000)
+        text = notice.inner_text()
+        assert "yolov8n-seg.pt" in text and "FOCUSR_DETECTOR" in text, text  # what is missing, how to fix it
+        start_webcam(tab)
+        assert tab.status_says("reduced mode")
+        tab.page.mouse.click(*tab.canvas_point(402, 204))  # a walker
+        tab.wait("root.dataset.state === 'locked'", what="a lock without the detector")
+        tab.shot("reduced-locked")
+        assert not tab.errors, tab.errors
+        tab.close()
+    assert "Traceback" not in (tmp_path / "panel.log").read_text()
