@@ -43,6 +43,10 @@ S.say = (text, kind) => {
 S.fail = (text) => {
   S.say(text, 'error')
   data.error = `${Date.now()}|${text}`
+  // over a source that is still playing (a refused file), the line goes after a while; the
+  // notification stays in the corner
+  clearTimeout(S.failTimer)
+  if (S.looping) S.failTimer = setTimeout(() => { if (S.looping && msg.textContent === text) S.say('') }, 8000)
 }
 
 S.stopSource = () => {

@@ -370,6 +370,8 @@ def test_bad_files_get_a_clear_message_and_the_page_goes_on(tab, tmp_path):
     seen = tab.displayed()  # refused before reading: the webcam never stopped
     tab.wait(f"S.counts.displayed > {seen} + 5", what="webcam frames after the refusals")
     assert tab.js("S.data.source") == "webcam"
+    tab.wait("root.querySelector('.focusr-msg').style.display === 'none'", timeout=12,
+             what="the line over the still-running webcam to clear (8 s)")
 
     def mp4(path: Path, fourcc: str) -> Path:
         cap = cv2.VideoCapture(str(asset("vtest.avi")))
