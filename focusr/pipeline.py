@@ -65,7 +65,7 @@ class FocusPipeline(param.Parameterized):
         default=0.3, bounds=(0.05, 1.0), step=0.05,
         doc="While a subject is tracked, background detection takes at most this share of one core, all "
             "sessions together: on a slow or busy machine it runs less often rather than slowing every frame. "
-            "Lost or idle, it runs at detect_rate.",
+            "Lost, idle, or while the pointer moves over the video, it runs at detect_rate.",
     )
     background_detection = param.Boolean(
         default=True, doc="Run the detector on its own thread so frames never wait for it (a click still waits)."
@@ -96,6 +96,8 @@ class FocusPipeline(param.Parameterized):
         self._rack_start = 0.0
         self._background: BackgroundDetector | None = None
         self._submitted_t = -1e9
+        self._hover: tuple[float, float] | None = None
+        self._hover_moved_t = -1e9
         self._scale = self.track_scale  # the tracking scale of the current subject
 
     # -- public -----------------------------------------------------------------------------
@@ -152,8 +154,7 @@ class FocusPipeline(param.Parameterized):
                 if got is not None:
                     fresh_at, fresh = got
                 lost = self.tracker.state == TrackState.LOST
-                tracking = self.tracker.state in (TrackState.LOCKED, TrackState.REACQUIRED)
-                share = self.detect_share if tracking else None  # lost or idle: detect_rate alone
+                share = self._detect_share_now(pointer, t)  # every frame: it follows the pointer
                 if due and (lost or t - self._submitted_t >= 1.0 / self.detect_rate) \
                         and self._background.submit(frame, index, share):  # the frame is never modified
                     self._detected_at, self._submitted_t = index, t
@@ -216,6 +217,16 @@ class FocusPipeline(param.Parameterized):
         return out, result
 
     # -- internals --------------------------------------------------------------------------
+    def _detect_share_now(self, pointer: Pointer, t: float) -> float | None:
+        """How much of a core background detection may take now; None: detect_rate alone.
+        The share holds while a subject is tracked and the pointer is still: a pointer moving
+        over the video is a user choosing the next subject, and hover boxes must be fresh."""
+        if pointer.hover != self._hover:
+            self._hover, self._hover_moved_t = pointer.hover, t
+        choosing = pointer.hover is not None and t - self._hover_moved_t < 1.0
+        tracking = self.tracker.state in (TrackState.LOCKED, TrackState.REACQUIRED)
+        return self.detect_share if tracking and not choosing else None
+
     def _current_subject(self) -> Subject | None:
         subject, box = self.tracker.subject, self.tracker.box
         if subject is None or box is None:

@@ -103,7 +103,7 @@ def grow_region(frame: np.ndarray, point: Point, work_size: int = 320) -> tuple[
         if not touches:
             break
     fg = solidify(fg)
-    if fg.sum() < 16:
+    if fg.sum() < 0.002 * h * w:  # a speck cannot be tracked: the caller locks the area around the click
         return None
     mask = cv2.resize(fg.astype(np.uint8), (W, H), interpolation=cv2.INTER_LINEAR).astype(bool) if s < 1 else fg
     return _bbox(mask), mask

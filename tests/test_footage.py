@@ -99,3 +99,27 @@ def test_vtest_lock_stays_on_the_same_pedestrian_while_others_cross(make_pipelin
                 misses.append((i, res.state.value, b))
     print(f"vtest.avi: on the clicked pedestrian at {hits}/{len(boxes)} hand-labelled checkpoints")
     assert not misses, misses
+
+
+def test_a_click_that_grows_only_a_speck_locks_the_area_around_it_and_holds(no_detector_pipeline):
+    """box.mp4 at 640x480 as the browser sends it (JPEG, every 4th frame skipped, played back
+    as the fake camera's bounce does), clicked where colour growing finds only a speck of the
+    print: a speck cannot be tracked, so the area around the click is locked, and it holds."""
+    from conftest import asset
+
+    cap = cv2.VideoCapture(str(asset("box.mp4")))
+    frames = []
+    while len(frames) <= 215:
+        ok, frame = cap.read()
+        assert ok
+        frames.append(cv2.resize(frame, (640, 480), interpolation=cv2.INTER_AREA))
+    p = no_detector_pipeline
+    states, areas = [], []
+    for k, i in enumerate(j for j in range(215, 160, -1) if j % 4):
+        sent = cv2.imdecode(cv2.imencode(".jpg", frames[i], [cv2.IMWRITE_JPEG_QUALITY, 80])[1], cv2.IMREAD_COLOR)
+        _, res = p.process(sent, Pointer(click=(366.2, 150.5)) if k == 0 else Pointer(), t=k / 23)
+        states.append(res.state)
+        x1, y1, x2, y2 = res.subject.box
+        areas.append((x2 - x1) * (y2 - y1) / (640 * 480))
+    assert TrackState.LOST not in states, states.index(TrackState.LOST)
+    assert min(areas) >= 0.002, min(areas)  # never a speck
