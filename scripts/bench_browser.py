@@ -96,6 +96,7 @@ def main() -> int:
             states.append(js("root.dataset.state"))
         elapsed = time.time() - t0
         end = js("({d: S.counts.displayed, s: S.counts.sent, c: S.counts.captured, k: S.counts.skipped})")
+        subject = js("root.dataset.box")  # the locked subject's box at the end, x1,y1,x2,y2
         lat = sorted(js("S.latency"))
         server = js("S.serverMs")  # the server's own time per frame (decode to encode)
         diag = js("S.diag")  # per frame: capture->sent, sent->reply, reply->drawn
@@ -112,6 +113,7 @@ def main() -> int:
         "latency_p95_ms": round(lat[int(0.95 * (len(lat) - 1))], 1) if lat else None,
         "locked_share": round(sum(s in ("locked", "reacquired") for s in states) / max(len(states), 1), 2),
         "subject_locked": locked,
+        "subject_box": [round(float(v)) for v in subject.split(",")] if subject else None,
         "server_ms_median": round(statistics.median(server), 1) if server else None,
         "sent_reply_drawn_ms": [round(statistics.median([d[i] for d in diag]), 1) for i in range(3)] if diag else None,
     }
