@@ -19,7 +19,7 @@ S.stream = null
 S.url = null
 S.fw = 0
 S.fh = 0
-S.counts = {captured: 0, sent: 0, displayed: 0, skipped: 0}
+S.counts = {captured: 0, sent: 0, displayed: 0, skipped: 0, lost: 0}
 S.prev = {captured: 0, sent: 0, displayed: 0, at: performance.now()}
 S.latency = []
 S.grab = document.createElement('canvas')
@@ -193,6 +193,7 @@ S.flush = () => {
   if (!S.ready || !S.slotFree()) return
   const f = S.ready
   S.ready = null
+  if (S.inflight !== null) S.counts.lost++  // its reply never came: the slot was freed after 2 s
   S.inflight = f.seq
   S.sentAt = performance.now()
   S.sentTimes[f.seq] = S.sentAt  // for the benchmark's breakdown of the round trip

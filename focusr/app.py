@@ -64,6 +64,7 @@ class FocusrApp(pn.viewable.Viewer):
         self._out_lock = threading.Lock()
         self._out_payload: bytes | None = None
         self._nodelay_done = False
+        self._was_connected = False
         self._started = time.monotonic()
         self._shown_errors: set[str] = set()
         self._shown_notices: set[str] = set()
@@ -196,9 +197,14 @@ class FocusrApp(pn.viewable.Viewer):
 
     # -- from the worker thread ----------------------------------------------------------------
     def _connected(self) -> bool:
+        """False once the tab's websocket has come and gone. Before it first opens (a busy
+        browser can take a while after loading the page) the session is not over."""
         context = self._doc.session_context if self._doc is not None else None
         session = getattr(context, "_session", None)
-        return session is None or getattr(session, "connection_count", 1) > 0
+        if session is None or getattr(session, "connection_count", 1) > 0:
+            self._was_connected = True
+            return True
+        return not self._was_connected
 
     def _deliver(self, payload: bytes) -> None:
         """From the worker: hand the frame to the event loop (the one thread-safe way in,

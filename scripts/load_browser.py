@@ -5,8 +5,10 @@
 One served dashboard on loopback, headless Chromium with a 640x480 fake webcam (vtest.avi),
 N tabs, each streaming with a subject locked. Every few seconds one tab, in turn, flips a
 sidebar control (Overlays) and the time until its displayed frames show the change is
-measured. Prints each session's displayed fps, the slowest control change, and the server's
-resident memory over the run and after the tabs close.
+measured. Prints each tab's click-to-lock time while the others stream, then, in the steady
+state, each session's displayed fps, its longest wait between two replies, replies lost (the page
+frees its one-frame slot after 2 s without one), the control changes, and the server's resident
+memory over the run and after the tabs close.
 """
 
 from __future__ import annotations
@@ -26,6 +28,20 @@ sys.path.insert(0, str(ROOT / "tests"))
 from browser import CHROMIUM, CHROMIUM_FLAGS, make_y4m, served_dashboard  # noqa: E402
 
 ASSETS = ROOT / ".cache" / "test-assets"
+
+# Every interval between two replies reaching the page, per tab (a stall shows as one long interval).
+WATCH_GAPS = """(() => {
+  const gaps = window.focusrGaps = []
+  let at = performance.now()
+  const show = S.show
+  S.show = async (payload) => {
+    const now = performance.now()
+    gaps.push(now - at)
+    at = now
+    return show(payload)
+  }
+  return 0
+})()"""
 
 # Timed in the page, so the figure is the user's wait and not the benchmark's polling: from
 # the click on the control to the first drawn frame whose status-overlay corner differs.
@@ -75,7 +91,7 @@ def main() -> int:
     log = ROOT / ".cache" / "load_browser_server.log"
     serve_args = ["--websocket-max-message-size", "8000000", "--check-unused-sessions", "1000",
                   "--unused-session-lifetime", "1000"]
-    memory = []
+    memory, click_to_lock = [], []
     with served_dashboard(env, log, serve_args) as (url, proc), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM,
                                      args=CHROMIUM_FLAGS + [f"--use-file-for-fake-video-capture={y4m}"])
@@ -94,6 +110,16 @@ def main() -> int:
                 time.sleep(0.2)
             canvas = page.locator("canvas.focusr-view").bounding_box()
             page.mouse.click(canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2)
+            clicked = time.time()
+            while js(page, "root.dataset.state") == "idle" and time.time() - clicked < 30:
+                time.sleep(0.05)
+            click_to_lock.append(round(time.time() - clicked, 2))
+        for page in pages:  # every tab answered since its click: from here on, the steady state
+            seen = js(page, "S.counts.displayed")
+            deadline = time.time() + 30
+            while js(page, "S.counts.displayed") < seen + 3 and time.time() < deadline:
+                time.sleep(0.1)
+            js(page, WATCH_GAPS)
         memory.append(rss_mb(proc.pid))
         start = [js(p, "S.counts.displayed") for p in pages]
         t0 = time.time()
@@ -116,6 +142,8 @@ def main() -> int:
             time.sleep(0.5)
         elapsed = time.time() - t0
         end = [js(p, "S.counts.displayed") for p in pages]
+        gaps = [js(p, "window.focusrGaps.slice()") for p in pages]
+        lost = [js(p, "S.counts.lost") for p in pages]
         states = [js(p, "root.dataset.state") for p in pages]
         for page in pages:
             page.close()
@@ -127,6 +155,9 @@ def main() -> int:
     result = {
         "sessions": args.sessions, "seconds": round(elapsed, 1),
         "displayed_fps_per_session": fps, "states_at_end": states,
+        "click_to_lock_shown_s": click_to_lock,
+        "longest_wait_for_a_reply_s": [round(max(g) / 1000, 2) if g else None for g in gaps],
+        "waits_over_1s": sum(sum(v > 1000 for v in g) for g in gaps), "replies_lost": lost,
         "control_changes": len(changes), "control_changes_not_seen": len(changes) - len(seen),
         "control_change_max_s": round(max(seen), 2) if seen else None,
         "control_change_median_s": round(float(np.median(seen)), 2) if seen else None,
