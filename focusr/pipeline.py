@@ -19,7 +19,7 @@ from focusr.detect import BackgroundDetector, Detector, under_point
 from focusr.enhance import Enhancer
 from focusr.render import Renderer
 from focusr.segment import Segmenter, grow_region
-from focusr.track import Tracker
+from focusr.track import Tracker, iou
 from focusr.types import Detection, FrameResult, Pointer, Subject, TrackState
 
 STAGES = ("enhance", "detect", "track", "segment", "render", "overlay")
@@ -98,6 +98,8 @@ class FocusPipeline(param.Parameterized):
         self._submitted_t = -1e9
         self._hover: tuple[float, float] | None = None
         self._hover_moved_t = -1e9
+        self._subject_det: Detection | None = None  # the subject among self._detections
+        self._detections_at = -1  # the frame they are of
         self._scale = self.track_scale  # the tracking scale of the current subject
 
     # -- public -----------------------------------------------------------------------------
@@ -112,6 +114,7 @@ class FocusPipeline(param.Parameterized):
         return self.tracker.state
 
     def release(self) -> None:
+        self._subject_det = None
         self.tracker.release()
         self.segmenter.reset()
         self._matte = None
@@ -161,7 +164,7 @@ class FocusPipeline(param.Parameterized):
             elif due:
                 fresh, fresh_at = self.detector.detect(frame), index
             if fresh is not None:
-                self._detections = fresh
+                self._detections, self._detections_at = fresh, fresh_at
                 if fresh_at == index:
                     self._detected_at = index
         detected = fresh is not None
@@ -175,6 +178,8 @@ class FocusPipeline(param.Parameterized):
                     if self._scale < 1 else frame
                 hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
                 update = self.tracker.update(small, hsv, dt, fresh, index=index, detected_at=fresh_at)
+                if fresh is not None:  # which of the new detections is the subject (for the hover box)
+                    self._subject_det = update.detection
             else:
                 update = None
 
@@ -242,6 +247,7 @@ class FocusPipeline(param.Parameterized):
         previous = self._matte
         self._subject_key += 1
         det = under_point(self._detections, point)
+        self._subject_det = det
         if det is not None:
             subject = Subject(det.box, det.label, "detection", self._subject_key)
             person = self.detector.is_person(det.label)
@@ -278,7 +284,11 @@ class FocusPipeline(param.Parameterized):
     def _draw(self, out: np.ndarray, hover: Detection | None, t: float) -> None:
         box = self.tracker.box
         subject = self.tracker.subject
-        if hover is not None and (box is None or hover.box != box):
+        # hovering the locked subject: its lock box says it all. Its detection is of an earlier
+        # frame, so it is compared with where the subject was then, not with the tracked box now
+        then = self.tracker.box_at(self._detections_at) or box
+        ours = hover is not None and box is not None and (hover is self._subject_det or iou(hover.box, then) >= 0.5)
+        if hover is not None and not ours:
             overlay.dashed_box(out, hover.box, overlay.AMBER)
         if box is not None and self.tracker.state != TrackState.IDLE:
             colour = overlay.GREEN if self.tracker.state != TrackState.LOST else overlay.RED

@@ -269,6 +269,12 @@ class Tracker(param.Parameterized):
         self._history.append((self._index, self._box_small))
         return TrackUpdate(self.state, self.box, confirmed)
 
+    def box_at(self, index: int | None) -> Box | None:
+        """Where the subject was on frame `index`, full resolution (None: not in the history).
+        Detections of an earlier frame are compared with this, not with where it is now."""
+        then = self._box_at(index)
+        return None if then is None else tuple(v / self._scale for v in then)
+
     def _box_at(self, index: int | None) -> Box | None:
         """Where the tracker had the subject on frame `index` (None: now)."""
         if index is None or index >= self._index:

@@ -73,6 +73,7 @@ def main() -> int:
             png = base64.b64decode(js("root.querySelector('canvas').toDataURL('image/png')").split(",", 1)[1])
             ys, xs = np.nonzero(yellow_box_truth(cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)))
             page.mouse.click(*at(xs.mean(), ys.mean()))
+            clicked = time.time()
             locked = True
         else:  # sweep like a user until something can be focused, then click it
             for y in (220, 200, 240, 180, 260, 300):
@@ -81,11 +82,19 @@ def main() -> int:
                     time.sleep(0.15)
                     if js("root.dataset.hover"):
                         page.mouse.click(*at(x, y))
+                        clicked = time.time()
                         locked = True
                         break
                 if locked:
                     break
+        click_to_lock = None
+        while locked and time.time() - clicked < 10:
+            if js("root.dataset.state") != "idle":
+                click_to_lock = time.time() - clicked
+                break
+            time.sleep(0.01)
         time.sleep(2.0)
+        page.screenshot(path=str(ROOT / ".cache" / f"bench_browser_{args.footage}.png"))
         start = js("({d: S.counts.displayed, s: S.counts.sent, c: S.counts.captured, k: S.counts.skipped, "
                    "n: S.latency.length})")
         js("(S.latency.length = 0, S.serverMs = [], S.diag = [], 0)")
@@ -113,6 +122,7 @@ def main() -> int:
         "latency_p95_ms": round(lat[int(0.95 * (len(lat) - 1))], 1) if lat else None,
         "locked_share": round(sum(s in ("locked", "reacquired") for s in states) / max(len(states), 1), 2),
         "subject_locked": locked,
+        "click_to_lock_shown_ms": round(click_to_lock * 1000) if click_to_lock is not None else None,
         "subject_box": [round(float(v)) for v in subject.split(",")] if subject else None,
         "server_ms_median": round(statistics.median(server), 1) if server else None,
         "sent_reply_drawn_ms": [round(statistics.median([d[i] for d in diag]), 1) for i in range(3)] if diag else None,

@@ -106,3 +106,45 @@ def test_detection_keeps_to_its_share_while_tracking_unless_the_user_is_choosing
     assert p._detect_share_now(Pointer(hover=(120, 100)), 1.4) == p.detect_share
     assert p._detect_share_now(Pointer(hover=(300, 90)), 1.5) is None  # moving again
     assert p._detect_share_now(Pointer(), 1.6) == p.detect_share  # off the video: no hover boxes to keep fresh
+
+
+def test_hovering_the_locked_subject_draws_only_its_lock_box_and_another_gets_the_amber_box(make_pipeline):
+    """The walker's detection and its tracked box differ by a few pixels once it moves: hovering
+    it must not draw a second, amber box over the green one."""
+    import time
+
+    import cv2
+    from conftest import ASSETS
+    from focusr import overlay
+
+    cap = cv2.VideoCapture(str(ASSETS / "vtest.avi"))
+    frames = [cap.read()[1] for _ in range(15)]  # 1.5 s: he walks ~100 px left, alone
+    p = make_pipeline()
+    amber = lambda img: int(np.all(img == overlay.AMBER, axis=2).sum())  # noqa: E731
+    deadline = time.time() + 30
+    res = p.process(frames[0], Pointer(hover=(664, 280)))[1]
+    while res.hover is None and time.time() < deadline:  # background detections land a few frames later
+        time.sleep(0.02)
+        res = p.process(frames[0], Pointer(hover=(664, 280)))[1]
+    out, res = p.process(frames[0], Pointer(hover=(664, 280)))
+    assert res.hover is not None and amber(out) > 50  # not locked yet: the amber hover box
+    p.process(frames[0], Pointer(hover=(664, 280), click=(664, 280)))
+    drawn = []
+    for frame in frames[1:]:  # he walks on; the pointer follows him
+        x1, y1, x2, y2 = p.tracker.box
+        out, res = p.process(frame, Pointer(hover=((x1 + x2) / 2, (y1 + y2) / 2)))
+        time.sleep(0.03)  # real time, more or less: background detections keep coming
+        if res.hover is not None and res.hover.box != res.subject.box:
+            drawn.append(amber(out))
+    assert res.state == TrackState.LOCKED
+    assert drawn and max(drawn) == 0, drawn  # hovering him: his green box only
+    others = [d for d in res.detections if iou_of(d.box, res.subject.box) < 0.2 and p.detector.is_person(d.label)]
+    x1, y1, x2, y2 = others[0].box
+    out, res = p.process(frames[-1], Pointer(hover=((x1 + x2) / 2, (y1 + y2) / 2)))
+    assert res.hover is not None and amber(out) > 50  # someone else: amber, to say it can be focused
+
+
+def iou_of(a, b) -> float:
+    from focusr.track import iou
+
+    return iou(a, b)
