@@ -27,8 +27,8 @@ STAGES = ("decode", "detect", "track", "segment", "render", "encode")
 class NaivePipeline:
     """The original design, plainly: every stage at full resolution, on the frame's own time."""
 
-    def __init__(self, model, person_labels, interval: int, selfie_path: str | None, blur: float = 14.0,
-                 confidence: float = 0.35):
+    def __init__(self, model, person_labels, interval: int, selfie_path: str | None, confidence: float,
+                 blur: float = 14.0):
         self.model, self.person_labels, self.interval = model, set(person_labels), interval
         self.confidence = confidence
         self.blur = blur
@@ -184,7 +184,10 @@ def run(args) -> int:
         model = load_yolo(detector_choice(args.weights))
     except ModelUnavailable as exc:
         raise InputError(f"{exc}. Or pass --weights yolov8n-seg.yaml to time the default model's size") from None
-    confidence = UNTRAINED_CONFIDENCE if untrained(detector_choice(args.weights)) else 0.35  # both pipelines
+    from focusr.detect import Detector
+
+    default = Detector.param.confidence.default
+    confidence = UNTRAINED_CONFIDENCE if untrained(detector_choice(args.weights)) else default  # both pipelines
     if args.click:
         try:
             click = tuple(float(v) for v in args.click.split(","))
@@ -242,7 +245,7 @@ def run(args) -> int:
     return 0
 
 
-def choose_click(model, frame, labels, confidence: float = 0.35) -> tuple[float, float]:
+def choose_click(model, frame, labels, confidence: float) -> tuple[float, float]:
     """The same click for both pipelines: the middle of the largest detection, else the frame's."""
     r = model.predict(frame, conf=confidence, verbose=False)[0]
     if r.boxes is not None and len(r.boxes):

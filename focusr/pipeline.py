@@ -286,8 +286,8 @@ class FocusPipeline(param.Parameterized):
         subject = self.tracker.subject
         # hovering the locked subject: its lock box says it all. Its detection is of an earlier
         # frame, so it is compared with where the subject was then, not with the tracked box now
-        then = self.tracker.box_at(self._detections_at) or box
-        ours = hover is not None and box is not None and (hover is self._subject_det or iou(hover.box, then) >= 0.5)
+        ours = hover is not None and box is not None and (
+            hover is self._subject_det or iou(hover.box, self.tracker.box_at(self._detections_at) or box) >= 0.5)
         if hover is not None and not ours:
             overlay.dashed_box(out, hover.box, overlay.AMBER)
         if box is not None and self.tracker.state != TrackState.IDLE:

@@ -3,6 +3,7 @@
 import numpy as np
 
 from focusr.pipeline import STAGES
+from focusr.track import iou
 from focusr.types import Pointer, TrackState
 from synthetic import Thing, linear, make_scene, matte_iou, still
 
@@ -138,13 +139,7 @@ def test_hovering_the_locked_subject_draws_only_its_lock_box_and_another_gets_th
             drawn.append(amber(out))
     assert res.state == TrackState.LOCKED
     assert drawn and max(drawn) == 0, drawn  # hovering him: his green box only
-    others = [d for d in res.detections if iou_of(d.box, res.subject.box) < 0.2 and p.detector.is_person(d.label)]
+    others = [d for d in res.detections if iou(d.box, res.subject.box) < 0.2 and p.detector.is_person(d.label)]
     x1, y1, x2, y2 = others[0].box
     out, res = p.process(frames[-1], Pointer(hover=((x1 + x2) / 2, (y1 + y2) / 2)))
     assert res.hover is not None and amber(out) > 50  # someone else: amber, to say it can be focused
-
-
-def iou_of(a, b) -> float:
-    from focusr.track import iou
-
-    return iou(a, b)
