@@ -1,19 +1,5 @@
-"""FOCUSR dashboard: `panel serve dashboard.py` (or `bash scripts/serve`)."""
+"""FOCUSR dashboard: `panel serve dashboard.py` in a checkout; `focusr serve` anywhere."""
 
-import logging
+from focusr.app import page
 
-import panel as pn
-
-from focusr.app import FocusrApp
-
-if not logging.getLogger("focusr").handlers:  # once per process: Panel re-runs this file per session
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger("focusr").addHandler(handler)
-    logging.getLogger("focusr").setLevel(logging.INFO)
-
-pn.extension(notifications=True)
-pn.config.raw_css.append(".focusr-status{font:14px system-ui,sans-serif;padding:4px 2px}"
-                         ".st-locked{color:#50dc50}.st-lost{color:#e63c3c}.st-reacquired{color:#f5b301}")
-
-FocusrApp().servable()
+page()

@@ -1,18 +1,18 @@
 """The browser side: a ReactiveHTML component that captures frames and pointer input and
-shows the processed frames. Its JavaScript and CSS live in assets/."""
+shows the processed frames. Its JavaScript and CSS are files in the package's assets/."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import param
 from panel.reactive import ReactiveHTML
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+from focusr import style
 
 
 class CameraView(ReactiveHTML):
     """Webcam or video file in, focused frames out, binary both ways, one frame in flight."""
+
+    controls = {"Camera": ["capture_width", "jpeg_quality"]}
 
     frame = param.Bytes(default=None, doc="Latest captured frame: header + JPEG, from the browser.")
     output = param.Bytes(default=None, doc="Latest processed frame: header + JPEG, to the browser.")
@@ -54,8 +54,8 @@ class CameraView(ReactiveHTML):
     _priority_changes = ["frame", "click", "release"]
 
     _scripts = {
-        "render": (ASSETS / "camera.js").read_text(),
+        "render": style.asset("camera.js"),
         "output": "state.show(data.output)",
         "remove": "state.teardown()",
     }
-    _stylesheets = [(ASSETS / "camera.css").read_text()]
+    _stylesheets = [style.css_variables(), style.asset("camera.css")]

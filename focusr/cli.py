@@ -1,9 +1,12 @@
-"""`focusr render`: the engine on a video file, offline.
+"""The `focusr` command.
 
+    focusr serve [--port N] [--address A] [panel serve options]   the dashboard
     focusr render INPUT -o OUTPUT.mp4 --focus T:X,Y [--focus T:X,Y ...] [--release T]
-                  [--masks MASKS.npz] [--report REPORT.json]
+                  [--masks MASKS.npz] [--report REPORT.json]     the engine on a video file, offline
+    focusr bench VIDEO [--size WxH] ...                          the pipeline against the naive design
 
-Bad input ends with status 2 and one line on stderr, never a traceback.
+Bad input ends with status 2 and one line on stderr, never a traceback. Option defaults
+are read from the parameters they set, so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -55,9 +58,33 @@ def parse_time(text: str) -> float:
     return value
 
 
+SERVE_DEFAULTS = {  # what `focusr serve` (and so scripts/serve) gives `panel serve` unless told otherwise
+    "--address": "127.0.0.1",  # this machine only; serving on a network is a deliberate choice
+    "--port": "5006",
+    "--websocket-max-message-size": str(8_000_000),  # a frame is ~50 KB; refuse anything absurd
+    "--check-unused-sessions": "1000",  # ms: notice a closed tab within a second, so its worker stops
+    "--unused-session-lifetime": "1000",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="focusr", description="AI smart autofocus: keep a subject sharp, blur the rest.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    serve = sub.add_parser(
+        "serve", help="serve the dashboard (http://localhost:5006/dashboard)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Serve the FOCUSR dashboard with Panel, with safe defaults:\n"
+                    "  listens on 127.0.0.1 only (this machine), port 5006;\n"
+                    "  refuses websocket messages over 8 MB (a frame is ~50 KB);\n"
+                    "  notices a closed tab within a second, so its worker stops and its memory is freed.",
+        epilog="Any other `panel serve` option is passed on and wins over these defaults, e.g.\n"
+               "  focusr serve --address 0.0.0.0 --allow-websocket-origin=myhost:5006   (serve on a network)\n"
+               "  focusr serve --show                                                    (open a browser)\n"
+               "See `panel serve --help` for them all. Models: FOCUSR_DETECTOR, FOCUSR_SEGMENTER,\n"
+               "FOCUSR_PERSON_LABELS, FOCUSR_CACHE, FOCUSR_OFFLINE=1 (never download); see the README.")
+    serve.add_argument("--address", default=SERVE_DEFAULTS["--address"],
+                       help="address to listen on (default %(default)s: this machine only)")
+    serve.add_argument("--port", default=SERVE_DEFAULTS["--port"], help="port (default %(default)s)")
     render = sub.add_parser("render", help="render a video with focus on clicked subjects")
     render.add_argument("input", help="input video file")
     render.add_argument("-o", "--output", required=True, help="output .mp4")
@@ -82,18 +109,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_pipeline_options(p: argparse.ArgumentParser) -> None:
+    from focusr.pipeline import FocusPipeline
+    from focusr.render import Renderer
+
+    interval, blur = FocusPipeline.param.detect_interval, Renderer.param.blur_strength
     p.add_argument("--weights", default="", help="detector weights (.pt or .yaml); default FOCUSR_DETECTOR or yolov8n-seg.pt")
     p.add_argument("--segmenter", default="", help="person segmenter .tflite; default FOCUSR_SEGMENTER or the official one")
-    p.add_argument("--person-labels", default="person", help="comma-separated detector classes that are people")
-    p.add_argument("--interval", type=int, default=5, help="detect every N frames (default 5)")
-    p.add_argument("--blur", type=float, default=14.0, help="blur strength, 0-40 (default 14)")
+    p.add_argument("--person-labels", default="",
+                   help="comma-separated detector classes that are people; default FOCUSR_PERSON_LABELS or person")
+    p.add_argument("--interval", type=int, default=interval.default,
+                   help=f"detect every N frames, {interval.bounds[0]}-{interval.bounds[1]} (default %(default)s)")
+    p.add_argument("--blur", type=float, default=blur.default,
+                   help=f"blur strength, {blur.bounds[0]:g}-{blur.bounds[1]:g} (default %(default)s)")
     p.add_argument("--no-overlays", action="store_true", help="render without boxes and status line")
 
 
 def make_pipeline(args):
+    from focusr import models
     from focusr.pipeline import FocusPipeline
 
-    labels = [s.strip() for s in args.person_labels.split(",") if s.strip()]
+    labels = models.parse_labels(args.person_labels) or models.person_labels()
     try:
         # offline: detect on the frame itself, so a render is the same every time
         pipeline = FocusPipeline(detect_interval=args.interval, overlays=not args.no_overlays,
@@ -147,13 +182,8 @@ def render(args) -> int:
             writer.write(out)
             if args.masks:
                 masks.append(result.matte if result.matte is not None else np.zeros(frame.shape[:2], np.uint8))
-            frames.append({
-                "index": index, "t": round(t, 4), "state": result.state.value,
-                "label": result.subject.label if result.subject else None,
-                "box": [round(v, 1) for v in result.subject.box] if result.subject else None,
-                "detected": result.detected,
-                "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()},
-            })
+            frames.append({"index": index, "t": round(t, 4), **result.summary(),
+                           "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()}})
             bar.update(1)
     finally:
         bar.close()
@@ -181,10 +211,36 @@ def report(source, info, frames: list[dict], notices: list[str]) -> dict:
     }
 
 
+def serve_argv(address: str, port, extra: list[str]) -> list[str]:
+    """`panel serve` on the page that ships in the package, with SERVE_DEFAULTS; options the
+    user gives (ours or any of panel's) win."""
+    from importlib import resources
+
+    given = {a.split("=", 1)[0] for a in extra if a.startswith("--")}
+    options = {**SERVE_DEFAULTS, "--address": address, "--port": str(port)}
+    argv = ["panel", "serve", str(resources.files("focusr") / "dashboard.py")]
+    for key, value in options.items():
+        if key not in given:
+            argv += [key, value]
+    return argv + extra
+
+
+def serve(args, extra: list[str]) -> int:
+    import panel.command
+
+    sys.argv = serve_argv(args.address, args.port, extra)
+    logging.getLogger().handlers.clear()  # Panel and Bokeh set up their own log format
+    return panel.command.main() or 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="focusr: %(levelname)s: %(message)s")
     try:
-        args = build_parser().parse_args(argv)
+        args, extra = build_parser().parse_known_args(argv)
+        if args.command == "serve":
+            return serve(args, extra)
+        if extra:
+            raise InputError(f"unrecognized arguments: {' '.join(extra)}")
         if args.command == "render":
             return render(args)
         if args.command == "bench":

@@ -43,6 +43,8 @@ class DutyCycle:
 class Detector(param.Parameterized):
     """Finds candidate subjects. Shared weights, so calls are serialised per model."""
 
+    controls = {"Detection and tracking": ["confidence", "image_size"]}
+
     weights = param.String(
         default="",
         doc="YOLOv8 weights: a .pt path, an official name fetched on first use, or a .yaml. "
@@ -55,14 +57,17 @@ class Detector(param.Parameterized):
     person_labels = param.List(
         default=["person"],
         item_type=str,
-        doc="Class names that are people, segmented by the person segmenter.",
+        doc="Class names that are people, segmented by the person segmenter; the server's "
+            "FOCUSR_PERSON_LABELS unless given.",
     )
     device = param.Selector(default="cpu", objects=["cpu", "cuda"], doc="Where the detector runs.")
 
     def __init__(self, **params):
+        params.setdefault("person_labels", models.person_labels())
         super().__init__(**params)
         self._model = None
         self.error: str | None = None
+        self.runs = 0  # detections run by this stage (benchmarks print it)
 
     @param.depends("weights", watch=True)
     def _forget_model(self):
@@ -101,6 +106,7 @@ class Detector(param.Parameterized):
         conf = self.confidence
         if models.untrained(models.detector_choice(self.weights)):
             conf = max(conf, models.UNTRAINED_CONFIDENCE)
+        self.runs += 1
         with model.focusr_lock:
             start = time.perf_counter()
             try:
@@ -183,10 +189,10 @@ class BackgroundDetector:
         return result
 
     def close(self) -> None:
+        """Stop without waiting: a detection under way finishes on its own (daemon) thread and
+        its result is dropped, so no caller ever waits up to a whole inference."""
         self._closed = True
         self._wake.set()
-        if threading.current_thread() is not self._thread:
-            self._thread.join(5.0)
 
     def _run(self) -> None:
         try:  # leave the other cores to the per-frame path, which cannot wait

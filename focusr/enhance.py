@@ -10,7 +10,9 @@ import param
 class Enhancer(param.Parameterized):
     """Local contrast (CLAHE) on lightness, so detection and tracking see a dim scene too."""
 
-    enabled = param.Boolean(default=False, doc="Brighten dark frames (local contrast on lightness).")
+    controls = {"Low light": ["enabled", "strength"]}
+
+    enabled = param.Boolean(default=False, label="Low-light enhancement", doc="Brighten dark frames (local contrast on lightness).")
     strength = param.Number(default=2.0, bounds=(1.0, 6.0), step=0.5, doc="CLAHE clip limit: higher is stronger.")
 
     @param.depends("strength", watch=True, on_init=True)

@@ -2,8 +2,10 @@
 
 Users get the official weights on first use; tests and offline machines point
 FOCUSR_DETECTOR / FOCUSR_SEGMENTER (or the matching parameters) at local files.
-When a model cannot be had, `ModelUnavailable` says which file, where we looked
-and how to provide it, and the pipeline carries on without that model.
+FOCUSR_OFFLINE=1 forbids every download (an air-gapped machine, and every test, so
+that no outcome depends on whether the machine can reach the internet). When a model
+cannot be had, `ModelUnavailable` says which file, where we looked and how to provide
+it, and the pipeline carries on without that model.
 """
 
 from __future__ import annotations
@@ -31,6 +33,22 @@ SEGMENTER_SHA256 = os.environ.get("FOCUSR_SEGMENTER_SHA256", "")
 
 class ModelUnavailable(RuntimeError):
     """A model file could not be found, fetched or loaded; the message says how to fix it."""
+
+
+def offline() -> bool:
+    """Whether downloads are forbidden (FOCUSR_OFFLINE=1). Read at each use, so a test or a
+    launcher can set it after import."""
+    return os.environ.get("FOCUSR_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def parse_labels(text: str) -> list[str]:
+    """'person, Normal' -> ['person', 'Normal']: how FOCUSR_PERSON_LABELS and --person-labels are read."""
+    return [s.strip() for s in str(text).split(",") if s.strip()]
+
+
+def person_labels() -> list[str]:
+    """The detector classes this server treats as people (FOCUSR_PERSON_LABELS, default 'person')."""
+    return parse_labels(os.environ.get("FOCUSR_PERSON_LABELS", "")) or ["person"]
 
 
 def cache_dir() -> Path:
@@ -90,6 +108,12 @@ def load_yolo(choice: str):
         target = str(path)
     elif path.parent == Path("."):
         target = str(cache_dir() / path.name)  # ultralytics downloads official names here
+        if offline() and not Path(target).exists():
+            raise ModelUnavailable(
+                f"detector weights {path.name} are not in {cache_dir()} and downloads are off (FOCUSR_OFFLINE). "
+                f"Download {path.name} from https://github.com/ultralytics/assets/releases into {cache_dir()}, "
+                f"or set FOCUSR_DETECTOR=/path/to/weights.pt"
+            )
     else:
         raise ModelUnavailable(
             f"detector weights {choice} not found; set FOCUSR_DETECTOR (or --weights) to an existing .pt file"
@@ -99,6 +123,8 @@ def load_yolo(choice: str):
         import cv2
 
         threads = cv2.getNumThreads()
+        if offline():  # ultralytics probes the network at import unless told not to
+            os.environ.setdefault("YOLO_OFFLINE", "1")
         from ultralytics import YOLO
 
         # ultralytics turns OpenCV's threading off at import (for its DataLoader); every
@@ -134,6 +160,11 @@ def segmenter_path(choice: str) -> Path:
 
 
 def _download(url: str, target: Path) -> None:
+    if offline():
+        raise ModelUnavailable(
+            f"person segmenter {target.name} is not in {target.parent} and downloads are off (FOCUSR_OFFLINE). "
+            f"Download {url} into {target.parent}, or set FOCUSR_SEGMENTER=/path/to/model.tflite"
+        )
     try:
         with urllib.request.urlopen(url, timeout=20) as response:
             data = response.read()

@@ -7,17 +7,13 @@ import math
 import cv2
 import numpy as np
 
+from focusr import style
 from focusr.types import Box, TrackState
 
-AMBER = (0, 191, 255)  # BGR
-GREEN = (80, 220, 80)
-RED = (60, 60, 230)
-STATE_COLOURS = {
-    TrackState.IDLE: (200, 200, 200),
-    TrackState.LOCKED: GREEN,
-    TrackState.LOST: RED,
-    TrackState.REACQUIRED: AMBER,
-}
+STATE_COLOURS = {state: style.bgr(colour) for state, colour in style.STATE_COLOURS.items()}  # BGR
+AMBER = style.bgr(style.HOVER)
+GREEN = STATE_COLOURS[TrackState.LOCKED]
+RED = STATE_COLOURS[TrackState.LOST]
 
 
 def _ints(box: Box) -> tuple[int, int, int, int]:

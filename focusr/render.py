@@ -19,6 +19,8 @@ LEVELS = (0.35, 0.65, 1.0)  # share of full strength at the subject's edge, mid-
 class Renderer(param.Parameterized):
     """Composites the sharp subject over a graded blur of the frame."""
 
+    controls = {"Focus": ["blur_strength", "focus_falloff", "near_blur", "feather"]}
+
     blur_strength = param.Number(
         default=14.0, bounds=(0.0, 40.0), step=0.5,
         doc="Blur (Gaussian sigma, in pixels of a 640-wide frame) far from the subject.",
@@ -102,3 +104,30 @@ class Renderer(param.Parameterized):
         dist = cv2.distanceTransform(outside, cv2.DIST_L2, 3)
         t = np.clip(dist / (self.focus_falloff * np.hypot(sw, sh)), 0.0, 1.0)
         return (2.0 * t * t * (3.0 - 2.0 * t)).astype(np.float32)  # smoothstep: no kink, no band
+
+
+class RackFocus:
+    """A change of subject pulls focus over `seconds`, the way a focus puller racks a lens:
+    the old subject's matte blends into the new one (from all-sharp on a first lock)."""
+
+    def __init__(self):
+        self.previous: np.ndarray | None = None
+        self.start = 0.0
+
+    def begin(self, previous: np.ndarray | None, matte: np.ndarray, t: float) -> None:
+        self.previous = previous if previous is not None else np.full_like(matte, 255)
+        self.start = t
+
+    def clear(self) -> None:
+        self.previous = None
+
+    def step(self, t: float, seconds: float) -> tuple[np.ndarray | None, float]:
+        """The matte focus comes from, and how far along (0..1) the pull is at `t`."""
+        if self.previous is None or seconds <= 0:
+            self.previous = None
+            return None, 1.0
+        mix = min((t - self.start) / seconds, 1.0)
+        if mix >= 1.0:
+            self.previous = None
+            return None, 1.0
+        return self.previous, mix

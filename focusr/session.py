@@ -4,6 +4,10 @@ Frames arrive on the server's event loop; processing happens on this session's o
 thread so a slow frame never blocks other sessions or the widgets. The hand-over
 slot holds one frame: a newer frame replaces an older one that has not started,
 so the latest frame always wins and latency cannot build up.
+
+The worker thread owns the pipeline: it is the only thread that runs it, changes it or
+closes it. Control changes made on the event loop (`configure`) wait in a queue and are
+applied between frames, never while a frame is half processed.
 """
 
 from __future__ import annotations
@@ -12,18 +16,23 @@ import logging
 import math
 import threading
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 
 import param
 
 from focusr import frames
-from focusr.pipeline import FocusPipeline, StageClock
+from focusr.pipeline import FocusPipeline
+from focusr.timing import StageClock
 from focusr.types import Pointer, TrackState
 
 log = logging.getLogger(__name__)
 
-SERVER_STAGES = ("decode", "detect", "track", "segment", "render", "encode")
+MAX_QUEUED_CLICKS = 4  # a flood of clicks is not a queue of work
+FIGURES_WINDOW_S = 2.0  # rates and mean timings are over this much recent time
+
+_live: weakref.WeakSet[FocusSession] = weakref.WeakSet()
 
 
 @dataclass
@@ -34,6 +43,23 @@ class FrameRecord:
     timings_ms: dict[str, float]
     state: TrackState
     label: str | None
+
+
+@dataclass
+class Snapshot:
+    """A session as the page shows it, twice a second: the live figures and the status line."""
+
+    captured_fps: float
+    processed_fps: float
+    displayed_fps: float
+    stages_ms: dict[str, float]
+    display_ms: float | None  # capture to display, median, measured in the page
+    state: TrackState
+    label: str | None
+    skipped: int
+    dropped: int
+    detect_every: float | None  # frames between detections, as they really ran
+    notices: list[str]
 
 
 @dataclass
@@ -57,15 +83,21 @@ class FocusSession(param.Parameterized):
 
     jpeg_quality = param.Integer(default=80, bounds=(40, 95), doc="Quality of the JPEG frames sent back.")
 
-    def __init__(self, on_output, on_error=None, pipeline: FocusPipeline | None = None, **params):
+    def __init__(self, on_output, on_error=None, pipeline: FocusPipeline | None = None, on_closed=None,
+                 **params):
+        """`pipeline` (made here if not given) belongs to the session from now on: its worker
+        closes it. `on_closed(stop_ms, frames)` is called from the worker once it has stopped."""
         super().__init__(**params)
         self.pipeline = pipeline or FocusPipeline()
         self._on_output = on_output
         self._on_error = on_error or (lambda message: None)
+        self._on_closed = on_closed
         self._lock = threading.Condition()
         self._slot: bytes | None = None
         self._inbox = PointerInbox()
+        self._changes: list[tuple[str, dict]] = []
         self._closed = False
+        self._close_requested = 0.0
         self.received = 0
         self.replaced = 0  # frames that a newer one replaced before they started
         self.dropped = 0  # frames refused as bad input
@@ -73,6 +105,7 @@ class FocusSession(param.Parameterized):
         self.records: deque[FrameRecord] = deque(maxlen=240)
         self.frame_size: tuple[int, int] | None = None
         self._thread = threading.Thread(target=self._run, name="focusr-session", daemon=True)
+        _live.add(self)
         self._thread.start()
 
     # -- event loop side ---------------------------------------------------------------------
@@ -94,7 +127,7 @@ class FocusSession(param.Parameterized):
         p = self._point(point)
         if p is not None:
             with self._lock:
-                if len(self._inbox.clicks) < 4:  # a flood of clicks is not a queue of work
+                if len(self._inbox.clicks) < MAX_QUEUED_CLICKS:
                     self._inbox.clicks.append(p)
 
     def release(self) -> None:
@@ -102,14 +135,23 @@ class FocusSession(param.Parameterized):
             self._inbox.clicks.clear()
             self._inbox.release = True
 
-    def close(self, timeout: float = 2.0) -> None:
+    def configure(self, stage: str, **values) -> None:
+        """Set parameters of the pipeline (stage "") or of one of its stages ("renderer", ...),
+        between frames: the worker applies them before the next frame it processes."""
         with self._lock:
-            self._closed = True
+            self._changes.append((stage, values))
+
+    def close(self, wait: float = 0.0) -> None:
+        """Ask the worker to stop; it closes the pipeline itself. Returns at once unless `wait`
+        seconds are given (tests and scripts), so the event loop never waits for a frame."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._close_requested = time.perf_counter()
             self._slot = None
             self._lock.notify()
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
-        self.pipeline.close()
+        if wait and threading.current_thread() is not self._thread:
+            self._thread.join(wait)
 
     @property
     def closed(self) -> bool:
@@ -134,21 +176,41 @@ class FocusSession(param.Parameterized):
 
     # -- worker side -------------------------------------------------------------------------
     def _run(self) -> None:
-        while True:
-            with self._lock:
-                while self._slot is None and not self._closed:
-                    self._lock.wait()
-                if self._closed:
-                    return
-                payload, self._slot = self._slot, None
-                pointer = self._inbox.take()
+        try:
+            self.pipeline.detector.model  # load (once per process) here, never on the event loop
+            while True:
+                with self._lock:
+                    while self._slot is None and not self._closed:
+                        self._lock.wait()
+                    if self._closed:
+                        break
+                    payload, self._slot = self._slot, None
+                    pointer = self._inbox.take()
+                try:
+                    self._on_output(self.handle(payload, pointer))
+                except frames.FrameError as exc:
+                    self._drop(payload, f"frame dropped: {exc}")
+                except Exception as exc:  # never let one frame kill the session's worker
+                    log.exception("frame processing failed")
+                    self._drop(payload, f"processing error: {type(exc).__name__}: {str(exc)[:120]}")
+        finally:
+            self.pipeline.close()
+            if self._on_closed is not None:
+                stop_ms = (time.perf_counter() - self._close_requested) * 1000.0 if self._close_requested else 0.0
+                try:
+                    self._on_closed(stop_ms, self.received)
+                except Exception:
+                    log.exception("session close callback failed")
+
+    def _apply_changes(self) -> None:
+        with self._lock:
+            changes, self._changes = self._changes, []
+        for stage, values in changes:
+            target = getattr(self.pipeline, stage) if stage else self.pipeline
             try:
-                self._process(payload, pointer)
-            except frames.FrameError as exc:
-                self._drop(payload, f"frame dropped: {exc}")
-            except Exception as exc:  # never let one frame kill the session's worker
-                log.exception("frame processing failed")
-                self._drop(payload, f"processing error: {type(exc).__name__}: {str(exc)[:120]}")
+                target.param.update(**values)
+            except ValueError as exc:  # out of bounds: the widget cannot send one, a script might
+                self._report(f"setting refused: {str(exc).splitlines()[0]}")
 
     def _drop(self, payload, message: str) -> None:
         """Count it, say so once, and answer anyway: the page keeps one frame in flight and
@@ -164,11 +226,9 @@ class FocusSession(param.Parameterized):
         except Exception:
             log.exception("could not send the drop notice")
 
-    def _process(self, payload: bytes, pointer: Pointer) -> None:
-        self._on_output(self.handle(payload, pointer))
-
     def handle(self, payload: bytes, pointer: Pointer = Pointer()) -> bytes:
         """One frame as the dashboard sends it in, the frame it sends back out (same thread)."""
+        self._apply_changes()
         clock = StageClock()
         with clock("decode"):
             header, jpeg = frames.unpack(payload)
@@ -177,17 +237,9 @@ class FocusSession(param.Parameterized):
         out, result = self.pipeline.process(image, pointer, clock=clock)
         with clock("encode"):
             jpeg_out = frames.encode_jpeg(out, self.jpeg_quality)
-        timings = clock.ms
-        subject = result.subject
-        reply = {
-            "seq": header.get("seq"), "t": header.get("t"), "state": result.state.value,
-            "label": subject.label if subject else None,
-            "box": [round(v, 1) for v in subject.box] if subject else None,
-            "hover": [round(v, 1) for v in result.hover.box] if result.hover else None,
-            "hover_label": result.hover.label if result.hover else None,
-            "server_ms": round(sum(timings.values()), 1),
-        }
-        self.records.append(FrameRecord(time.monotonic(), timings, result.state, reply["label"]))
+        reply = {"seq": header.get("seq"), "t": header.get("t"), **result.summary(),
+                 "server_ms": round(clock.total_ms, 1)}
+        self.records.append(FrameRecord(time.monotonic(), clock.ms, result.state, reply["label"]))
         return frames.pack(reply, jpeg_out)
 
     def _report(self, message: str) -> None:
@@ -198,15 +250,36 @@ class FocusSession(param.Parameterized):
             log.exception("error callback failed")
 
     # -- figures -----------------------------------------------------------------------------
-    def processed_fps(self, window: float = 2.0) -> float:
+    def _recent(self) -> list[FrameRecord]:
         now = time.monotonic()
-        recent = [r for r in list(self.records) if now - r.done <= window]
-        return len(recent) / window
+        return [r for r in list(self.records) if now - r.done <= FIGURES_WINDOW_S]
 
-    def mean_timings(self, window: float = 2.0) -> dict[str, float]:
-        now = time.monotonic()
-        recent = [r for r in list(self.records) if now - r.done <= window]
+    def processed_fps(self) -> float:
+        return len(self._recent()) / FIGURES_WINDOW_S
+
+    def mean_timings(self) -> dict[str, float]:
+        recent = self._recent()
         if not recent:
             return {}
         stages = {k for r in recent for k in r.timings_ms}
         return {k: sum(r.timings_ms.get(k, 0.0) for r in recent) / len(recent) for k in stages}
+
+    def snapshot(self, browser: dict | None = None) -> Snapshot:
+        """The figures now; `browser` holds what the page measured (CameraView.stats)."""
+        browser = browser or {}
+        last = self.records[-1] if self.records else None
+        return Snapshot(
+            captured_fps=float(browser.get("captured_fps", 0.0)), processed_fps=self.processed_fps(),
+            displayed_fps=float(browser.get("displayed_fps", 0.0)), stages_ms=self.mean_timings(),
+            display_ms=browser.get("latency_median_ms"), state=last.state if last else TrackState.IDLE,
+            label=last.label if last else None, skipped=int(browser.get("skipped", 0)), dropped=self.dropped,
+            detect_every=self.pipeline.detect_cadence, notices=self.pipeline.notices,
+        )
+
+
+def close_all() -> int:
+    """Stop every live session's worker (server shutdown); returns how many there were."""
+    sessions = [s for s in list(_live) if not s.closed]
+    for s in sessions:
+        s.close()
+    return len(sessions)

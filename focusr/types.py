@@ -69,5 +69,18 @@ class FrameResult:
     hover: Detection | None
     detections: list[Detection]
     timings_ms: dict[str, float] = field(default_factory=dict)
-    detected: bool = False  # whether the detector ran on this frame
+    detected: bool = False  # whether new detections arrived on this frame
     warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """What a frame's reply says about it, in JSON types: the page's header and the CLI's
+        report both carry exactly this."""
+        rounded = lambda box: [round(v, 1) for v in box] if box is not None else None  # noqa: E731
+        return {
+            "state": self.state.value,
+            "label": self.subject.label if self.subject else None,
+            "box": rounded(self.subject.box if self.subject else None),
+            "hover": rounded(self.hover.box if self.hover else None),
+            "hover_label": self.hover.label if self.hover else None,
+            "detected": self.detected,
+        }

@@ -75,7 +75,7 @@ def main() -> int:
             if not args.json:
                 print(f"{i + 1:>6} frames: RSS {samples[-1][1]:.1f} MB, dropped {session.dropped}", flush=True)
     elapsed = time.perf_counter() - start
-    session.close()
+    session.close(wait=5)
     result = {
         "frames": args.frames, "seconds": round(elapsed, 1), "fps": round(args.frames / elapsed, 1),
         "rss_after_warm_up_mb": round(base, 1) if base else None, "rss_end_mb": samples[-1][1] if samples else None,

@@ -16,7 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / ".cache" / "test-assets"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# Tests never reach the network: official names resolve into a private, empty cache.
+# Tests never reach the network, whether or not this machine can: downloads are switched off
+# (the product honours FOCUSR_OFFLINE, and so do the servers the browser tests start), and
+# official names resolve into a private, empty cache.
+os.environ["FOCUSR_OFFLINE"] = "1"
 os.environ.setdefault("FOCUSR_CACHE", str(ROOT / ".cache" / "focusr-test-cache"))
 PERSON_LABELS = ["Normal", "Fall"]  # the offline person detector's two classes, both people
 

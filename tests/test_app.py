@@ -1,4 +1,5 @@
-"""The dashboard's model: what a page may choose, and what happens when the choice cannot be had."""
+"""The dashboard's model: what a page may choose, what its sidebar is made of, and what happens
+when a choice cannot be had."""
 
 import pytest
 
@@ -12,10 +13,16 @@ from synthetic import Thing, make_scene, still
 @pytest.fixture
 def app(person_weights, monkeypatch, tmp_path):
     monkeypatch.setenv("FOCUSR_DETECTOR", str(person_weights))
-    monkeypatch.setenv("FOCUSR_CACHE", str(tmp_path))  # nothing downloaded before; no network here
+    monkeypatch.setenv("FOCUSR_CACHE", str(tmp_path))  # nothing cached; FOCUSR_OFFLINE: nothing fetched
     a = FocusrApp()
     yield a
-    a.session.close()
+    a.session.close(wait=2)
+
+
+def frame_through(app, click=None):
+    scene = make_scene(3, things=[Thing((90, 70), (40, 160, 230), 1, still((200, 180), 3))])
+    reply = app.session.handle(wire.pack({"seq": 1}, wire.encode_jpeg(scene.frames[0])), Pointer(click=click))
+    return scene, reply
 
 
 def test_the_page_picks_a_detector_from_a_fixed_list_and_never_a_path(app, person_weights):
@@ -24,17 +31,52 @@ def test_the_page_picks_a_detector_from_a_fixed_list_and_never_a_path(app, perso
         str(person_weights), "yolov8n-seg.pt", "yolov8s-seg.pt", "yolov8m-seg.pt"}
     with pytest.raises(ValueError):
         app.detector_model = "/etc/passwd"
-    assert app.pipeline.detector.weights == str(person_weights)
+    frame_through(app)
+    assert app.session.pipeline.detector.weights == str(person_weights)
 
 
 def test_a_detector_that_cannot_be_had_leaves_a_working_app_that_says_why(app, person_weights):
-    app.detector_model = "yolov8m-seg.pt"  # not cached, and no network: it cannot load
-    scene = make_scene(3, things=[Thing((90, 70), (40, 160, 230), 1, still((200, 180), 3))])
-    reply = app.session.handle(wire.pack({"seq": 1}, wire.encode_jpeg(scene.frames[0])), Pointer(click=(200, 180)))
+    app.detector_model = "yolov8m-seg.pt"  # not cached, and downloads are off: it cannot load
+    scene, reply = frame_through(app, click=(200, 180))
     head, jpeg = wire.unpack(reply)
     assert head["state"] == TrackState.LOCKED.value  # a click still locks, without the detector
     assert wire.decode_jpeg(jpeg).shape == scene.frames[0].shape
-    notices = app.pipeline.notices
+    notices = app.session.snapshot().notices
     assert len(notices) == 1 and "yolov8m-seg.pt" in notices[0] and "FOCUSR_DETECTOR" in notices[0]
     app.detector_model = str(person_weights)
-    assert app.pipeline.detector.available and not app.pipeline.notices  # back to the full mode
+    frame_through(app)
+    assert app.session.pipeline.detector.available and not app.session.snapshot().notices  # full mode again
+
+
+def test_the_sidebar_is_built_from_what_each_stage_declares(app):
+    """Every declared control has a widget, and nothing else from the pipeline does."""
+    import panel as pn
+
+    shown = {w.name for p in app.controls() if isinstance(p, pn.Param) for w in p.layout}
+    for _, stage, names in app.settings.control_groups():
+        obj = app.settings.stage(stage)
+        for name in names:
+            assert obj.param[name].label in shown, (stage, name)
+    assert "Detect every N frames" in shown and "Low-light enhancement" in shown and "Detector" in shown
+    for hidden in ("Detect share", "Background detection", "Person labels", "Device", "Weights"):
+        assert hidden not in shown  # server settings, not user controls
+
+
+def test_a_sidebar_change_reaches_the_running_pipeline_between_frames(app):
+    app.settings.renderer.blur_strength = 2.5  # what the slider does
+    app.settings.enhancer.enabled = True
+    assert app.session.pipeline.renderer.blur_strength != 2.5  # not under a frame's feet
+    frame_through(app)
+    assert app.session.pipeline.renderer.blur_strength == 2.5 and app.session.pipeline.enhancer.enabled
+
+
+def test_a_reconnect_gets_a_fresh_pipeline_with_the_pages_settings(app):
+    """One owner: a closed session's pipeline is never handed to the next one."""
+    app.settings.detect_interval = 12
+    first = app.session
+    frame_through(app)
+    first.close(wait=2)
+    app._on_frame(type("Event", (), {"new": wire.pack({"seq": 2}, b"")})())
+    assert app.session is not first and app.session.pipeline is not first.pipeline
+    frame_through(app)
+    assert app.session.pipeline.detect_interval == 12

@@ -16,9 +16,26 @@ def test_missing_detector_names_the_file_and_the_fix(tmp_path):
 
 def test_official_detector_offline_says_where_it_looked_and_how_to_provide_it(tmp_path, monkeypatch):
     monkeypatch.setenv("FOCUSR_CACHE", str(tmp_path))
+    monkeypatch.setenv("FOCUSR_OFFLINE", "1")  # what an air-gapped machine sets; no download is tried
     det = Detector(weights="yolov8n-seg.pt")
-    assert not det.available  # no network here: the download fails fast
+    assert not det.available
     assert "yolov8n-seg.pt" in det.error and str(tmp_path) in det.error and "FOCUSR_DETECTOR" in det.error
+    assert "FOCUSR_OFFLINE" in det.error  # why it was not fetched
+    assert not list(tmp_path.iterdir())  # and nothing was written
+
+
+def test_offline_switch_is_read_at_each_use(monkeypatch):
+    for value, off in (("1", True), ("true", True), ("0", False), ("", False)):
+        monkeypatch.setenv("FOCUSR_OFFLINE", value)
+        assert models.offline() is off
+
+
+def test_person_labels_are_parsed_in_one_place(monkeypatch):
+    assert models.parse_labels(" Normal, Fall ,,") == ["Normal", "Fall"]
+    monkeypatch.setenv("FOCUSR_PERSON_LABELS", "Normal,Fall")
+    assert Detector().person_labels == ["Normal", "Fall"]  # the server's setting is every detector's default
+    monkeypatch.delenv("FOCUSR_PERSON_LABELS")
+    assert Detector().person_labels == ["person"]
 
 
 def test_corrupt_weights_are_reported_not_raised(tmp_path):
@@ -42,8 +59,10 @@ def test_weights_load_once_per_process(person_weights):
 
 def test_person_segmenter_offline_and_corrupt(tmp_path, monkeypatch):
     monkeypatch.setenv("FOCUSR_CACHE", str(tmp_path))
-    with pytest.raises(models.ModelUnavailable, match="selfie_segmenter.tflite"):
+    monkeypatch.setenv("FOCUSR_OFFLINE", "1")
+    with pytest.raises(models.ModelUnavailable, match="selfie_segmenter.tflite.*FOCUSR_OFFLINE"):
         models.segmenter_path("selfie_segmenter.tflite")
+    assert not (tmp_path / "selfie_segmenter.tflite").exists()
     bad = tmp_path / "bad.tflite"
     bad.write_bytes(b"\0" * 100)
     seg = Segmenter(person_model=str(bad))

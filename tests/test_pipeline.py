@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from focusr.pipeline import STAGES
+from focusr.timing import PIPELINE_STAGES as STAGES
 from focusr.track import iou
 from focusr.types import Pointer, TrackState
 from synthetic import Thing, linear, make_scene, matte_iou, still
@@ -89,24 +89,6 @@ def test_hover_reports_the_detection_under_the_cursor(make_pipeline):
     assert res.hover is not None and p.detector.is_person(res.hover.label)
     _, res = p.process(frame, Pointer(hover=(380, 500)))  # empty grass
     assert res.hover is None
-
-
-def test_detection_keeps_to_its_share_while_tracking_unless_the_user_is_choosing(no_detector_pipeline):
-    """Tracked with the pointer still: a share of a core. A moving pointer is a user looking for
-    the next subject, so hover boxes get fresh detections at detect_rate, until it rests 1 s."""
-    p = no_detector_pipeline
-    thing = Thing((100, 80), (200, 120, 60), 5, still((240, 180), 10))
-    scene = make_scene(10, things=[thing], seed=3)
-    assert p._detect_share_now(Pointer(), 0.0) is None  # idle: detect_rate alone
-    p.process(scene.frames[0], Pointer(click=(240, 180)), t=0.0)
-    assert p.state == TrackState.LOCKED
-    assert p._detect_share_now(Pointer(), 0.1) == p.detect_share
-    assert p._detect_share_now(Pointer(hover=(100, 100)), 0.2) is None  # the pointer moves
-    assert p._detect_share_now(Pointer(hover=(120, 100)), 0.3) is None
-    assert p._detect_share_now(Pointer(hover=(120, 100)), 1.0) is None  # resting, not yet 1 s
-    assert p._detect_share_now(Pointer(hover=(120, 100)), 1.4) == p.detect_share
-    assert p._detect_share_now(Pointer(hover=(300, 90)), 1.5) is None  # moving again
-    assert p._detect_share_now(Pointer(), 1.6) == p.detect_share  # off the video: no hover boxes to keep fresh
 
 
 def test_hovering_the_locked_subject_draws_only_its_lock_box_and_another_gets_the_amber_box(make_pipeline):

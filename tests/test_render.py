@@ -70,3 +70,18 @@ def test_rack_focus_moves_smoothly_from_old_subject_to_new(scene):
 def test_no_subject_means_no_blur(scene):
     frame, _ = scene
     assert Renderer().render(frame, None) is frame
+
+
+def test_rack_focus_pulls_from_the_old_matte_to_the_new_over_its_duration():
+    from focusr.render import RackFocus
+
+    rack = RackFocus()
+    new = np.zeros((4, 4), np.uint8)
+    rack.begin(None, new, t=10.0)  # a first lock racks from all-sharp
+    previous, mix = rack.step(10.15, 0.3)
+    assert mix == pytest.approx(0.5) and (previous == 255).all()
+    assert rack.step(10.3, 0.3) == (None, 1.0)  # done, and stays done
+    assert rack.step(11.0, 0.3) == (None, 1.0)
+    old = np.full((4, 4), 7, np.uint8)
+    rack.begin(old, new, t=20.0)
+    assert rack.step(20.0, 0.0) == (None, 1.0)  # a zero duration is a cut

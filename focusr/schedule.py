@@ -1,0 +1,52 @@
+"""When the detector runs. One user knob, the detection interval; the rest follows from
+what the user is doing and from how busy the machine is.
+
+- Every `interval` frames the detector is due. It runs on its own thread, so a detection
+  still running when the next is due delays that one: the cadence is then the detector's
+  own speed.
+- Lost: due at once, every frame, until the subject is found again.
+- Otherwise, unless the user is choosing a subject, detection only confirms what the
+  tracker already knows (or finds nothing anyone looks at), so it also keeps to a share of one core
+  (`DutyCycle`, all sessions together): on a slow or busy machine it runs less often rather
+  than slowing every frame. A pointer moving over the video is a user choosing the next
+  subject; hover boxes must then be fresh, and the interval alone rules.
+"""
+
+from __future__ import annotations
+
+from focusr.types import Point
+
+CHOOSING_S = 1.0  # a pointer that moved within this long is still choosing
+CADENCE_SMOOTHING = 0.3  # weight of the newest gap in the measured cadence
+
+
+class DetectionSchedule:
+    """Decides, frame by frame, whether a background detection may start, and measures
+    how often one actually did (the `cadence` the status line shows)."""
+
+    def __init__(self):
+        self.last_index = -(10**9)  # frame of the last detection started
+        self.cadence: float | None = None  # frames between detections, smoothed
+        self._hover: Point | None = None
+        self._hover_moved_t = -1e9
+
+    def share(self, hover: Point | None, t: float, lost: bool, share: float) -> float | None:
+        """The share of a core detection may take now; None: the interval alone rules.
+        Called every frame: it follows the pointer."""
+        if hover != self._hover:
+            self._hover, self._hover_moved_t = hover, t
+        choosing = hover is not None and t - self._hover_moved_t < CHOOSING_S
+        return None if choosing or lost else share
+
+    def due(self, index: int, interval: int, lost: bool) -> bool:
+        return lost or index - self.last_index >= interval
+
+    def started(self, index: int) -> None:
+        if self.last_index >= 0:
+            gap = index - self.last_index
+            self.cadence = gap if self.cadence is None else (
+                (1 - CADENCE_SMOOTHING) * self.cadence + CADENCE_SMOOTHING * gap)
+        self.last_index = index
+
+    def reset(self) -> None:
+        self.cadence = None

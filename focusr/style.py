@@ -1,0 +1,44 @@
+"""The product's look. Its colours, written once: the overlays drawn into frames (BGR), the
+plots and the page's CSS (custom properties, which reach into every component's shadow DOM).
+And the page's JS and CSS files, which ship inside the package (focusr/assets/)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from focusr.timing import STAGES
+from focusr.types import TrackState
+
+HOVER = "#ffbf00"  # amber: "this can be focused"
+STATE_COLOURS = {
+    TrackState.IDLE: "#9aa0aa",
+    TrackState.LOCKED: "#50dc50",
+    TrackState.LOST: "#e63c3c",
+    TrackState.REACQUIRED: "#f5b301",
+}
+MUTED = STATE_COLOURS[TrackState.IDLE]
+# One colour per stage of a frame's trip (Tableau 10: tells ten series apart, also in print).
+STAGE_COLOURS = dict(zip(STAGES, ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2",
+                                  "#eeca3b", "#9d755d")))
+FPS_COLOURS = {"captured": MUTED, "processed": STAGE_COLOURS["decode"], "displayed": STATE_COLOURS[TrackState.LOCKED]}
+DISPLAY_LATENCY = STATE_COLOURS[TrackState.REACQUIRED]
+
+
+def bgr(colour: str) -> tuple[int, int, int]:
+    """'#rrggbb' -> (b, g, r), the order OpenCV draws in."""
+    value = colour.lstrip("#")
+    r, g, b = (int(value[i : i + 2], 16) for i in (0, 2, 4))
+    return (b, g, r)
+
+
+def css_variables() -> str:
+    """:root custom properties (--focusr-locked, --focusr-hover, ...) for assets/*.css."""
+    names = {f"--focusr-{state.value}": colour for state, colour in STATE_COLOURS.items()}
+    names["--focusr-hover"] = HOVER
+    return ":root{" + "".join(f"{k}:{v};" for k, v in names.items()) + "}"
+
+
+def asset(name: str) -> str:
+    """The text of one of the package's asset files, found through the package (a wheel, an
+    editable install or a checkout alike)."""
+    return resources.files("focusr").joinpath("assets", name).read_text(encoding="utf-8")
