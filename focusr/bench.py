@@ -1,11 +1,21 @@
 """`focusr bench`: the product's pipeline against the original design written plainly,
-in one process, on the same decoded frames, detector and click.
+in one process, on the same decoded frames, with the same detector settings and the same click.
 
-naive:  base64 JPEG in; YOLO every N frames on the full frame; CSRT (stock settings) every
-        frame at full resolution; segmentation every 3 frames (MediaPipe for people, GrabCut
-        in the box otherwise); two full-frame Gaussian blurs blended by a distance map;
-        JPEG + base64 out.
-focusr: binary JPEG in and out through the dashboard's own session path (FocusSession).
+naive:  the original design as a competent engineer would write it in an afternoon. Frames
+        arrive as base64 JPEG data URLs. The product's own Detector (same weights, score
+        floor and image size) runs synchronously every N frames, and again on the frame CSRT
+        reports failure; CSRT (stock settings, full resolution) follows the subject between
+        detections and is re-seeded by each detection that matches it. Every 3 frames the
+        subject is segmented: MediaPipe's selfie segmenter on a crop around a person with a
+        margin; the detector's instance mask for other detected objects when it has one;
+        otherwise GrabCut in the box plus a margin (INIT_WITH_RECT, 3 iterations). In between,
+        the matte moves with the box. One full-frame Gaussian blur (uint8) and one alpha blend
+        with the feathered matte; JPEG, base64 and a data URL out.
+focusr: binary JPEG in and out through the dashboard's own per-frame path (FocusSession.handle);
+        its detector runs on a background thread, except on the click.
+
+Both report every stage of focusr.timing.STAGES (a stage the naive design does not have is 0),
+how many detections each ran and how many times each segmentation branch ran.
 """
 
 from __future__ import annotations
@@ -19,116 +29,236 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from focusr.timing import STAGES
 from focusr.types import Pointer
 
-STAGES = ("decode", "detect", "track", "segment", "render", "encode")
+SEGMENT_EVERY = 3  # frames between segmentations, as in the design
+MARGIN = 0.2  # share of the box's size added on each side of the crop that is segmented
+GRABCUT_ITERATIONS = 3
+JPEG_QUALITY = 80  # the product's session default
+
+
+def _iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 class NaivePipeline:
-    """The original design, plainly: every stage at full resolution, on the frame's own time."""
+    """The original design, written plainly: synchronous, one thing after another, full resolution."""
 
-    def __init__(self, model, person_labels, interval: int, selfie_path: str | None, confidence: float,
-                 blur: float = 14.0):
-        self.model, self.person_labels, self.interval = model, set(person_labels), interval
-        self.confidence = confidence
-        self.blur = blur
+    def __init__(self, detector, interval: int, selfie_path: str | None, blur: float | None = None,
+                 feather: float | None = None):
+        from focusr.render import Renderer
+
+        self.detector = detector  # a focusr.detect.Detector: the product's detector, settings and all
+        self.interval = interval
+        self.blur = Renderer.param.blur_strength.default if blur is None else blur
+        self.feather = Renderer.param.feather.default if feather is None else feather
         self.index = -1
-        self.tracker = None
-        self.box = None
+        self.tracker = None  # cv2 CSRT while the subject is followed; None before the click and while lost
+        self.box: tuple[int, int, int, int] | None = None  # x1, y1, x2, y2, integer pixels
+        self.label: str | None = None
         self.is_person = False
-        self.mask = None
+        self.lost = False
+        self.has_mask = False  # the subject's detections carry instance masks
+        self.since_segment = 0
+        self.matte_crop: np.ndarray | None = None  # uint8, feathered, over the box plus margin
+        self.matte_offset = (0, 0)  # where matte_crop's corner sits relative to the box's corner
+        self.detections = 0  # detector runs
+        self.segments = {"mediapipe": 0, "mask": 0, "grabcut": 0}  # segmentations run, per branch
+        self.tracked_frames = 0  # frames on which CSRT (or a detection) placed the box
+        self.lock: dict | None = None  # what the click locked: label and box
         self.segmenter = None
         if selfie_path:
             from mediapipe.tasks.python import BaseOptions, vision
 
             self.segmenter = vision.ImageSegmenter.create_from_options(vision.ImageSegmenterOptions(
-                base_options=BaseOptions(model_asset_path=selfie_path), running_mode=vision.RunningMode.IMAGE,
-                output_confidence_masks=True))
+                base_options=BaseOptions(model_asset_path=str(selfie_path)), running_mode=vision.RunningMode.IMAGE,
+                output_confidence_masks=True, output_category_mask=False))
 
     def close(self) -> None:
         if self.segmenter is not None:
             self.segmenter.close()
             self.segmenter = None
 
-    def process(self, payload: str, click) -> tuple[str, dict[str, float]]:
-        ms: dict[str, float] = {}
-
-        def timed(stage, fn):
-            t = time.perf_counter()
-            out = fn()
-            ms[stage] = (time.perf_counter() - t) * 1000.0
-            return out
-
+    # -- one frame --------------------------------------------------------------------------
+    def process(self, data_url: str, click=None) -> tuple[str, dict[str, float]]:
+        ms = dict.fromkeys(STAGES, 0.0)
+        clock = time.perf_counter
         self.index += 1
-        frame = timed("decode", lambda: cv2.imdecode(np.frombuffer(base64.b64decode(payload), np.uint8),
-                                                      cv2.IMREAD_COLOR))
-        dets = []
-        if self.index % self.interval == 0 or click is not None:
-            dets = timed("detect", lambda: self._detect(frame))
-        else:
-            ms["detect"] = 0.0
-        t = time.perf_counter()
-        if click is not None:
-            hits = [d for d in dets if d[0] <= click[0] <= d[2] and d[1] <= click[1] <= d[3]]
-            x, y = click
-            box = min(hits, key=lambda d: (d[2] - d[0]) * (d[3] - d[1])) if hits else (x - 60, y - 60, x + 60, y + 60, "")
-            self.is_person = box[4] in self.person_labels
-            self.box = tuple(int(v) for v in box[:4])
-            self.tracker = cv2.TrackerCSRT_create()
-            self.tracker.init(frame, (self.box[0], self.box[1], self.box[2] - self.box[0], self.box[3] - self.box[1]))
-        elif self.tracker is not None:
+
+        t = clock()
+        frame = cv2.imdecode(np.frombuffer(base64.b64decode(data_url.split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR)
+        ms["decode"] = (clock() - t) * 1000.0
+
+        # detection every N frames (and on the click); CSRT between detections; when CSRT
+        # reports failure, detection runs on that frame to find the subject again
+        found, scheduled = None, click is not None or self.index % self.interval == 0
+        if scheduled:
+            found = self._detect(frame, click, ms)
+        if self.tracker is not None and click is None and found is None:
+            t = clock()
             ok, (x, y, w, h) = self.tracker.update(frame)
             if ok:
-                self.box = (int(x), int(y), int(x + w), int(y + h))
-        ms["track"] = (time.perf_counter() - t) * 1000.0
-        if self.box is not None and (self.index % 3 == 0 or self.mask is None):
-            self.mask = timed("segment", lambda: self._segment(frame))
-        else:
-            ms["segment"] = 0.0
-        out = timed("render", lambda: self._render(frame))
-        reply = timed("encode", lambda: base64.b64encode(cv2.imencode(".jpg", out,
-                                                                      [cv2.IMWRITE_JPEG_QUALITY, 80])[1]).decode())
+                self.box = self._clip((x, y, x + w, y + h), frame.shape)
+            else:
+                self.tracker, self.lost = None, True
+            ms["track"] += (clock() - t) * 1000.0
+            if not ok and not scheduled:
+                found = self._detect(frame, None, ms)
+        if self.tracker is not None:
+            self.tracked_frames += 1
+
+        t = clock()
+        matte = None
+        if self.box is not None:
+            if not self.lost:
+                if found is not None and found.mask is not None and not self.is_person:
+                    self._segment(frame, found)  # the detector's own mask, fresh
+                elif self.matte_crop is None or self.since_segment >= SEGMENT_EVERY - 1:
+                    if self.is_person or not self.has_mask:  # a masked subject keeps its last mask
+                        self._segment(frame, None)
+                else:
+                    self.since_segment += 1
+            matte = self._matte(frame.shape)
+        ms["segment"] = (clock() - t) * 1000.0
+
+        t = clock()
+        out = frame
+        if matte is not None:
+            sigma = self.blur * frame.shape[1] / 640.0
+            blurred = cv2.GaussianBlur(frame, (0, 0), sigma)
+            alpha = cv2.cvtColor(matte, cv2.COLOR_GRAY2BGR)
+            out = cv2.add(cv2.multiply(frame, alpha, scale=1 / 255.0),
+                          cv2.multiply(blurred, cv2.bitwise_not(alpha), scale=1 / 255.0))
+        ms["render"] = (clock() - t) * 1000.0
+
+        t = clock()
+        jpeg = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1]
+        reply = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+        ms["encode"] = (clock() - t) * 1000.0
         return reply, ms
 
-    def _detect(self, frame):
-        r = self.model.predict(frame, conf=self.confidence, imgsz=640, verbose=False)[0]
-        if r.boxes is None:
-            return []
-        return [(*b, r.names[int(c)]) for b, c in zip(r.boxes.xyxy.cpu().numpy(), r.boxes.cls.cpu().numpy())]
+    # -- detection and tracking -------------------------------------------------------------
+    def _detect(self, frame, click, ms):
+        """Detect on this frame; lock on the click, else the detection that is the subject (which
+        re-seeds CSRT: the detector corrects its drift, or finds a lost subject again)."""
+        t = time.perf_counter()
+        dets = self.detector.detect(frame)
+        self.detections += 1
+        ms["detect"] += (time.perf_counter() - t) * 1000.0
+        t = time.perf_counter()
+        found = None
+        if click is not None:
+            found = self._under(dets, click)
+            self._lock(frame, found, click)
+        elif self.box is not None:
+            found = self._match(dets)
+            if found is not None:
+                self.box, self.label, self.lost = self._clip(found.box, frame.shape), found.label, False
+                self.has_mask = found.mask is not None
+                self._start_tracker(frame)
+        ms["track"] += (time.perf_counter() - t) * 1000.0
+        return found
 
-    def _segment(self, frame):
+    @staticmethod
+    def _clip(box, shape) -> tuple[int, int, int, int]:
+        h, w = shape[:2]
+        x1, y1 = min(max(int(box[0]), 0), w - 2), min(max(int(box[1]), 0), h - 2)
+        return x1, y1, min(max(int(round(box[2])), x1 + 2), w), min(max(int(round(box[3])), y1 + 2), h)
+
+    @staticmethod
+    def _under(dets, point):
+        hits = [d for d in dets if d.box[0] <= point[0] <= d.box[2] and d.box[1] <= point[1] <= d.box[3]]
+        return min(hits, key=lambda d: d.area) if hits else None
+
+    def _same_kind(self, det) -> bool:
+        return self.detector.is_person(det.label) if self.is_person else det.label == self.label
+
+    def _match(self, dets):
+        """The detection that is the subject: the best overlap while tracked; when lost, the
+        nearest of its kind within one box diagonal of where it was last seen."""
+        dets = [d for d in dets if self._same_kind(d)]
+        if not dets:
+            return None
+        if not self.lost:
+            best = max(dets, key=lambda d: _iou(d.box, self.box))
+            return best if _iou(best.box, self.box) >= 0.3 else None
         x1, y1, x2, y2 = self.box
+        cx, cy, diag = (x1 + x2) / 2, (y1 + y2) / 2, float(np.hypot(x2 - x1, y2 - y1))
+        dist = lambda d: float(np.hypot((d.box[0] + d.box[2]) / 2 - cx, (d.box[1] + d.box[3]) / 2 - cy))  # noqa: E731
+        best = min(dets, key=dist)
+        return best if dist(best) <= diag else None
+
+    def _lock(self, frame, det, click) -> None:
+        """The detection under the click; with none, a square around it (a sixth of the frame)."""
         h, w = frame.shape[:2]
-        x1, y1, x2, y2 = max(x1, 0), max(y1, 0), min(x2, w - 1), min(y2, h - 1)
+        if det is not None:
+            self.box, self.label = self._clip(det.box, frame.shape), det.label
+        else:
+            r = max(h, w) / 12
+            self.box = self._clip((click[0] - r, click[1] - r, click[0] + r, click[1] + r), frame.shape)
+            self.label = "object"
+        self.is_person = self.detector.is_person(self.label)
+        self.has_mask = det is not None and det.mask is not None
+        self.lost, self.matte_crop = False, None
+        self.lock = {"label": self.label, "box": list(self.box), "detection": det is not None}
+        self._start_tracker(frame)
+
+    def _start_tracker(self, frame) -> None:
+        x1, y1, x2, y2 = self.box
+        self.tracker = cv2.TrackerCSRT_create()
+        self.tracker.init(frame, (x1, y1, x2 - x1, y2 - y1))
+
+    # -- segmentation -----------------------------------------------------------------------
+    def _segment(self, frame, det) -> None:
+        """The subject's matte over its box plus a margin, feathered, kept relative to the box."""
+        h, w = frame.shape[:2]
+        x1, y1, x2, y2 = self.box
+        mx, my = int(MARGIN * (x2 - x1)), int(MARGIN * (y2 - y1))
+        cx1, cy1, cx2, cy2 = max(x1 - mx, 0), max(y1 - my, 0), min(x2 + mx, w), min(y2 + my, h)
+        crop = frame[cy1:cy2, cx1:cx2]
         if self.is_person and self.segmenter is not None:
             import mediapipe as mp
 
-            rgb = np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-            conf = self.segmenter.segment(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)).confidence_masks
-            person = conf[0].numpy_view().reshape(h, w)
-            mask = np.zeros((h, w), np.float32)
-            mask[y1:y2, x1:x2] = person[y1:y2, x1:x2]
-            return mask
-        gc = np.zeros((h, w), np.uint8)
-        try:
-            cv2.grabCut(frame, gc, (x1, y1, max(x2 - x1, 2), max(y2 - y1, 2)), np.zeros((1, 65)), np.zeros((1, 65)),
-                        3, cv2.GC_INIT_WITH_RECT)
-        except cv2.error:
-            gc[y1:y2, x1:x2] = cv2.GC_FGD
-        return ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)).astype(np.float32)
+            rgb = np.ascontiguousarray(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
+            masks = self.segmenter.segment(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)).confidence_masks
+            # one mask: the person's confidence; two: background first, then the person
+            conf = masks[-1].numpy_view().reshape(crop.shape[:2])
+            matte = cv2.convertScaleAbs(conf, alpha=255.0)
+            self.segments["mediapipe"] += 1
+        elif det is not None and det.mask is not None:
+            matte = det.mask[cy1:cy2, cx1:cx2].astype(np.uint8) * 255
+            self.segments["mask"] += 1
+        else:
+            gc = np.zeros(crop.shape[:2], np.uint8)
+            rect = (x1 - cx1, y1 - cy1, x2 - x1, y2 - y1)
+            try:
+                cv2.grabCut(crop, gc, rect, np.zeros((1, 65)), np.zeros((1, 65)), GRABCUT_ITERATIONS,
+                            cv2.GC_INIT_WITH_RECT)
+                matte = np.where((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
+            except cv2.error:  # the box fills the crop (at the frame's edge): nothing to learn background from
+                matte = np.zeros(crop.shape[:2], np.uint8)
+                matte[rect[1] : rect[1] + rect[3], rect[0] : rect[0] + rect[2]] = 255
+            self.segments["grabcut"] += 1
+        f = self.feather * w / 640.0
+        self.matte_crop = cv2.GaussianBlur(matte, (0, 0), f) if f > 0 else matte
+        self.matte_offset = (cx1 - x1, cy1 - y1)
+        self.since_segment = 0
 
-    def _render(self, frame):
-        if self.mask is None:
-            return frame
-        f = frame.astype(np.float32)
-        sigma = self.blur * frame.shape[1] / 640.0
-        near = cv2.GaussianBlur(f, (0, 0), sigma * 0.4)
-        far = cv2.GaussianBlur(f, (0, 0), sigma)
-        dist = cv2.distanceTransform((self.mask < 0.5).astype(np.uint8), cv2.DIST_L2, 5)
-        w = np.clip(dist / (0.35 * np.hypot(*frame.shape[:2])), 0, 1)[..., None]
-        back = (1 - w) * near + w * far
-        m = self.mask[..., None]
-        return np.clip(m * f + (1 - m) * back, 0, 255).astype(np.uint8)
+    def _matte(self, shape) -> np.ndarray:
+        """The last matte, placed where the box is now: a frame-sized uint8 alpha."""
+        h, w = shape[:2]
+        matte = np.zeros((h, w), np.uint8)
+        ch, cw = self.matte_crop.shape
+        x, y = self.box[0] + self.matte_offset[0], self.box[1] + self.matte_offset[1]
+        fx1, fy1, fx2, fy2 = max(x, 0), max(y, 0), min(x + cw, w), min(y + ch, h)
+        if fx2 > fx1 and fy2 > fy1:
+            matte[fy1:fy2, fx1:fx2] = self.matte_crop[fy1 - y : fy2 - y, fx1 - x : fx2 - x]
+        return matte
 
 
 def read_frames(path: str, size: tuple[int, int], count: int) -> list[np.ndarray]:
@@ -159,9 +289,21 @@ def summarise(name: str, timings: list[dict[str, float]], elapsed: float, warm: 
             "mean_ms": round(float(np.mean(totals)), 2), "frames": len(body), "stages": stages}
 
 
+def _counting(fn, counts: dict, key: str):
+    def wrapper(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        counts[key] += 1
+        if out is None:
+            counts[key + " (nothing found)"] += 1
+        return out
+
+    return wrapper
+
+
 def run(args) -> int:
     from focusr import frames as wire
-    from focusr.models import load_yolo
+    from focusr import models
+    from focusr.detect import Detector
     from focusr.pipeline import FocusPipeline
     from focusr.session import FocusSession
     from focusr.video import InputError
@@ -177,17 +319,21 @@ def run(args) -> int:
     if not (1 <= args.interval <= 60):
         raise InputError("--interval must be between 1 and 60")
     frames = read_frames(args.video, (w, h), args.frames)
-    labels = [s.strip() for s in args.person_labels.split(",") if s.strip()]
-    from focusr.models import UNTRAINED_CONFIDENCE, ModelUnavailable, detector_choice, untrained
+    labels = models.parse_labels(args.person_labels) or models.person_labels()
+    segmenter = getattr(args, "segmenter", "") or ""
 
+    # the product's pipeline as the dashboard builds it; the naive design gets a Detector with
+    # exactly its detector's settings (weights, score and its floor for .yaml models, image size)
+    pipeline = FocusPipeline(detect_interval=args.interval, overlays=False)
     try:
-        model = load_yolo(detector_choice(args.weights))
-    except ModelUnavailable as exc:
-        raise InputError(f"{exc}. Or pass --weights yolov8n-seg.yaml to time the default model's size") from None
-    from focusr.detect import Detector
-
-    default = Detector.param.confidence.default
-    confidence = UNTRAINED_CONFIDENCE if untrained(detector_choice(args.weights)) else default  # both pipelines
+        pipeline.detector.param.update(weights=args.weights, person_labels=labels)
+    except ValueError as exc:
+        raise InputError(str(exc).splitlines()[0]) from None
+    pipeline.segmenter.person_model = segmenter
+    settings = {k: v for k, v in pipeline.detector.param.values().items() if k != "name"}
+    naive_detector = Detector(**settings)
+    if not naive_detector.available:
+        raise InputError(f"{naive_detector.error}. Or pass --weights yolov8n-seg.yaml to time the default model's size")
     if args.click:
         try:
             click = tuple(float(v) for v in args.click.split(","))
@@ -195,64 +341,100 @@ def run(args) -> int:
         except (ValueError, AssertionError):
             raise InputError(f"--click {args.click!r}: expected X,Y inside the {w}x{h} frame") from None
     else:
-        click = choose_click(model, frames[0], labels, confidence)
+        click = choose_click(Detector(**settings), frames[0])
     warm = min(10, len(frames) // 5)
-    results = []
 
-    naive = NaivePipeline(model, labels, args.interval, args.segmenter or None, confidence=confidence)
-    payloads = [base64.b64encode(wire.encode_jpeg(f)).decode() for f in frames]
-    timings = []
-    start = None
+    try:  # the product's background detector lowers torch's thread count for the process: restore it after
+        import torch
+
+        threads = torch.get_num_threads()
+    except ImportError:  # pragma: no cover - ultralytics needs torch
+        torch, threads = None, 0
+
+    # naive
+    naive = NaivePipeline(naive_detector, args.interval, segmenter or None)
+    payloads = ["data:image/jpeg;base64," + base64.b64encode(wire.encode_jpeg(f, JPEG_QUALITY)).decode("ascii")
+                for f in frames]
+    timings, start = [], time.perf_counter()
     for i, p in enumerate(payloads):
         if i == warm:
             start = time.perf_counter()
         timings.append(naive.process(p, click if i == 0 else None)[1])
-    results.append(summarise("naive", timings, time.perf_counter() - start, warm))
+    naive_result = summarise("naive", timings, time.perf_counter() - start, warm)
+    naive_result.update(detections=naive.detections, segments=dict(naive.segments), lock=naive.lock,
+                        tracked_frames=naive.tracked_frames, final_box=list(naive.box) if naive.box else None)
     naive.close()
+    del payloads
 
-    pipeline = FocusPipeline(detect_interval=args.interval, overlays=False)
-    pipeline.detector.param.update(weights=args.weights, person_labels=labels)
-    pipeline.segmenter.person_model = args.segmenter
+    # focusr, through the dashboard's own per-frame path
+    seg = pipeline.segmenter
+    counts = {"mediapipe": 0, "mediapipe (nothing found)": 0, "grabcut": 0, "grabcut (nothing found)": 0}
+    for method, key in (("_person", "mediapipe"), ("_grabcut", "grabcut")):  # count its branches as it runs
+        if callable(getattr(seg, method, None)):
+            setattr(seg, method, _counting(getattr(seg, method), counts, key))
     session = FocusSession(on_output=lambda payload: None, pipeline=pipeline)
-    payloads = [wire.pack({"seq": i}, wire.encode_jpeg(f)) for i, f in enumerate(frames)]
-    timings = []
+    session.jpeg_quality = JPEG_QUALITY
+    payloads = [wire.pack({"seq": i}, wire.encode_jpeg(f, JPEG_QUALITY)) for i, f in enumerate(frames)]
+    timings, lock, locked, box = [], None, 0, None
     for i, p in enumerate(payloads):
         if i == warm:
             start = time.perf_counter()
-        session.handle(p, Pointer(click=click) if i == 0 else Pointer())
+        reply = session.handle(p, Pointer(click=click) if i == 0 else Pointer())
         t = session.records[-1].timings_ms
-        timings.append({"decode": t.get("decode", 0.0), "detect": t.get("detect", 0.0), "track": t.get("track", 0.0),
-                        "segment": t.get("segment", 0.0),
-                        "render": t.get("render", 0.0) + t.get("enhance", 0.0) + t.get("overlay", 0.0),
-                        "encode": t.get("encode", 0.0)})
-    results.append(summarise("focusr", timings, time.perf_counter() - start, warm))
-    session.close()
+        timings.append({s: t.get(s, 0.0) for s in STAGES})
+        header = wire.unpack(reply)[0]
+        locked += header["state"] in ("locked", "reacquired")
+        box = header["box"]
+        if i == 0:
+            lock = {"label": header["label"], "box": header["box"]}
+    focusr_result = summarise("focusr", timings, time.perf_counter() - start, warm)
+    session.close(wait=60.0)  # its worker closes the pipeline, which waits for a detection under way
+    focusr_result.update(detections=pipeline.detector.runs, segments={k: v for k, v in counts.items() if v or "(" not in k},
+                         lock=lock, tracked_frames=locked, final_box=box)
+    if torch is not None:
+        torch.set_num_threads(threads)
 
-    ratio = results[1]["fps"] / max(results[0]["fps"], 1e-9)
+    results = [naive_result, focusr_result]
+    ratio = focusr_result["fps"] / max(naive_result["fps"], 1e-9)
     if args.json:
         for r in results:
-            print(json.dumps({**r, "size": f"{w}x{h}", "weights": Path(args.weights or "").name or "default"}))
+            print(json.dumps({**r, "size": f"{w}x{h}", "weights": Path(args.weights or "").name or "default",
+                              "click": list(click), "interval": args.interval, "frames_total": len(frames)}))
     else:
         print(f"{len(frames)} frames of {args.video} at {w}x{h}, detect every {args.interval}, "
-              f"weights {args.weights or 'default'}, click at {click[0]:.0f},{click[1]:.0f}")
+              f"weights {args.weights or 'default'}, click at {click[0]:.0f},{click[1]:.0f}; "
+              f"the first {warm} frames are not timed")
         print(f"{'stage':>8} | {'naive mean':>10} {'p95':>7} | {'focusr mean':>11} {'p95':>7}   (ms)")
         for s in STAGES:
-            a, b = results[0]["stages"][s], results[1]["stages"][s]
+            a, b = naive_result["stages"][s], focusr_result["stages"][s]
             print(f"{s:>8} | {a['mean_ms']:>10.1f} {a['p95_ms']:>7.1f} | {b['mean_ms']:>11.1f} {b['p95_ms']:>7.1f}")
         for r in results:
             print(f"{r['name']:>8}: {r['fps']:6.1f} fps, frame time mean {r['mean_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms")
+    n = len(frames)
+    print(f"detections: naive {naive_result['detections']} (on the frame, synchronous), focusr "
+          f"{focusr_result['detections']} (the click's on the frame, the rest on a background thread), in {n} frames")
+    print("segmentations: naive " + ", ".join(f"{k} {v}" for k, v in naive_result["segments"].items())
+          + "; focusr " + ", ".join(f"{k} {v}" for k, v in focusr_result["segments"].items()))
+    for r in results:
+        lk = r["lock"] or {}
+        print(f"{r['name']:>8} locked {lk.get('label')} at {lk.get('box')}, tracked {r['tracked_frames']}/{n} frames, "
+              f"last box {r['final_box']}")
     print(f"ratio focusr/naive: {ratio:.2f}x")
     return 0
 
 
-def choose_click(model, frame, labels, confidence: float) -> tuple[float, float]:
-    """The same click for both pipelines: the middle of the largest detection, else the frame's."""
-    r = model.predict(frame, conf=confidence, verbose=False)[0]
-    if r.boxes is not None and len(r.boxes):
-        b = max(r.boxes.xyxy.cpu().numpy(), key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+def choose_click(detector, frame) -> tuple[float, float]:
+    """The same click for both pipelines: the middle of the largest person, else of the largest
+    detection, else of the frame."""
+    dets = detector.detect(frame)
+    people = [d for d in dets if detector.is_person(d.label)]
+    if people or dets:
+        b = max(people or dets, key=lambda d: d.area).box
         return float((b[0] + b[2]) / 2), float((b[1] + b[3]) / 2)
     return frame.shape[1] / 2, frame.shape[0] / 2
 
 
 if __name__ == "__main__":
-    sys.exit(run(None))
+    from focusr.cli import main
+
+    sys.exit(main(["bench", *sys.argv[1:]]))

@@ -68,6 +68,8 @@ SERVE_DEFAULTS = {  # what `focusr serve` (and so scripts/serve) gives `panel se
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from focusr.pipeline import FocusPipeline
+
     parser = _Parser(prog="focusr", description="AI smart autofocus: keep a subject sharp, blur the rest.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     serve = sub.add_parser(
@@ -99,10 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("video", help="video file to take frames from")
     bench.add_argument("--size", default="640x480", help="frame size WxH (default 640x480)")
     bench.add_argument("--frames", type=int, default=300, help="frames to time (default 300)")
-    bench.add_argument("--interval", type=int, default=5, help="detect every N frames (default 5)")
+    bench.add_argument("--interval", type=int, default=FocusPipeline.param.detect_interval.default,
+                       help="detect every N frames, both pipelines (default %(default)s)")
     bench.add_argument("--weights", default="", help="detector .pt or .yaml (default: the product's default)")
     bench.add_argument("--segmenter", default="", help="person segmenter .tflite")
-    bench.add_argument("--person-labels", default="person", help="comma-separated classes that are people")
+    bench.add_argument("--person-labels", default="",
+                       help="comma-separated classes that are people; default FOCUSR_PERSON_LABELS or person")
     bench.add_argument("--click", default="", help="X,Y to click at (bench-size pixels); default: the largest detection")
     bench.add_argument("--json", action="store_true", help="one JSON object per pipeline")
     return parser

@@ -188,11 +188,14 @@ class BackgroundDetector:
             result, self._result = self._result, None
         return result
 
-    def close(self) -> None:
-        """Stop without waiting: a detection under way finishes on its own (daemon) thread and
-        its result is dropped, so no caller ever waits up to a whole inference."""
+    def close(self, wait: float = 10.0) -> None:
+        """Stop, and wait for a detection under way to finish (its result is dropped): an
+        inference still running while Python exits aborts the process. The session's worker
+        calls this, never the event loop."""
         self._closed = True
         self._wake.set()
+        if wait and threading.current_thread() is not self._thread:
+            self._thread.join(wait)
 
     def _run(self) -> None:
         try:  # leave the other cores to the per-frame path, which cannot wait

@@ -20,6 +20,40 @@ from focusr.types import Box, Detection, Point
 
 log = logging.getLogger(__name__)
 
+# Where the matte lives
+# mattes live in the box widened by this share on each side: room for limbs and motion between recomputations
+REGION_MARGIN = 0.15
+SCALE_DEADBAND = 0.06  # box size changes below this share do not rescale the matte: tracker wobble, not motion
+SHIFT_DEADBAND = 1.0  # px; box centre shifts below this do not move the matte, so a still subject does not shimmer
+MATTE_CUT = 0.5  # matte value above which a pixel counts as the subject when seeding GrabCut
+
+# Person segmenter (MediaPipe selfie model)
+TIMESTAMP_STEP_MS = 33  # ms between frames fed to the VIDEO-mode segmenter: it needs rising stamps, ~30 fps
+PERSON_CONFIDENCE = 0.5  # segmenter confidence above which a pixel is the person
+MIN_PERSON_COVERAGE = 0.15  # share of the box the person must fill; less means the model saw nothing (far/small)
+PERSON_DILATE = 7  # px kernel: the confidence's soft edge just outside the kept component survives
+
+# GrabCut
+GRABCUT_ITERATIONS = 4  # from scratch: enough for the colour models to settle
+# GrabCut starts its colour models with k-means on OpenCV's RNG, which whatever ran before in the
+# process has moved: seeding it each call makes the same click on the same frames give the same matte
+GRABCUT_SEED = 0xF0C05
+GRABCUT_SEEDED_ITERATIONS = 2  # seeded by the previous matte: it starts close, so fewer will do
+SEED_ERODE = 0.08  # erosion, as a share of the crop's short side, of the previous matte taken as sure foreground
+SOLIDIFY_GAP = 0.1  # gaps up to this share of the object's short side are closed: objects are solid
+
+# Growing a region from a click
+GROW_WORK_SIZE = 320  # px, longest side: runs once per click, so it can afford more detail than per-frame GrabCut
+FLOOD_BLUR = 5  # px median blur before flood fill: flattens texture and noise
+# Lab L, a, b distance from the click's colour: shading varies lightness more than colour across one surface
+FLOOD_TOLERANCE = (12, 8, 8)
+SPECK_AREA = 0.002  # share of the frame below which a region is a speck, too small to track
+MAX_SEED_AREA = 0.5  # flood fill over this share of the frame has leaked into the background (a wall)
+CLICK_PATCH_DIVISOR = 24  # fallback seed radius is the longest side over this: a small patch at the click
+CORE_ERODE = 5  # px kernel: only the flood fill's interior is sure foreground
+GROW_MARGIN = 0.5  # GrabCut window is the object's box widened by this share each side, per round
+GROW_ROUNDS = 4  # windows tried while the object keeps reaching the window's edge
+
 
 def expand(box: Box, shape, factor: float) -> tuple[int, int, int, int]:
     x1, y1, x2, y2 = box
@@ -58,7 +92,7 @@ def component_at(mask: np.ndarray, point: Point | None) -> np.ndarray:
     return labels == label
 
 
-def grow_region(frame: np.ndarray, point: Point, work_size: int = 320) -> tuple[Box, np.ndarray] | None:
+def grow_region(frame: np.ndarray, point: Point, work_size: int = GROW_WORK_SIZE) -> tuple[Box, np.ndarray] | None:
     """A subject the detector does not know, from the click alone.
 
     Flood fill in Lab from the click finds the patch of like colour. GrabCut,
@@ -72,21 +106,21 @@ def grow_region(frame: np.ndarray, point: Point, work_size: int = 320) -> tuple[
     small = cv2.resize(frame, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else frame
     h, w = small.shape[:2]
     px, py = min(int(point[0] * s), w - 1), min(int(point[1] * s), h - 1)
-    lab = cv2.cvtColor(cv2.medianBlur(small, 5), cv2.COLOR_BGR2LAB)
+    lab = cv2.cvtColor(cv2.medianBlur(small, FLOOD_BLUR), cv2.COLOR_BGR2LAB)
     flood = np.zeros((h + 2, w + 2), np.uint8)
-    cv2.floodFill(lab, flood, (px, py), 0, (12, 8, 8), (12, 8, 8),
+    cv2.floodFill(lab, flood, (px, py), 0, FLOOD_TOLERANCE, FLOOD_TOLERANCE,
                   4 | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (1 << 8))
     seed = flood[1:-1, 1:-1].astype(bool)
     area = seed.sum() / (h * w)
-    if area < 0.002 or area > 0.5:  # a tiny speck or the whole wall: start from a patch at the click
-        r = max(max(h, w) // 24, 2)
+    if area < SPECK_AREA or area > MAX_SEED_AREA:  # a speck or the whole wall: start from a patch at the click
+        r = max(max(h, w) // CLICK_PATCH_DIVISOR, 2)
         seed = np.zeros((h, w), bool)
         seed[max(py - r, 0) : py + r + 1, max(px - r, 0) : px + r + 1] = True
     seed = component_at(seed, (px, py))
-    core = cv2.erode(seed.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    core = cv2.erode(seed.astype(np.uint8), np.ones((CORE_ERODE, CORE_ERODE), np.uint8)).astype(bool)
     fg, window = seed, _bbox(seed)
-    for _ in range(4):
-        window = expand(window, small.shape, 0.5)
+    for _ in range(GROW_ROUNDS):
+        window = expand(window, small.shape, GROW_MARGIN)
         gc = np.full((h, w), cv2.GC_BGD, np.uint8)
         x1, y1, x2, y2 = window
         gc[y1:y2, x1:x2] = cv2.GC_PR_BGD
@@ -94,7 +128,9 @@ def grow_region(frame: np.ndarray, point: Point, work_size: int = 320) -> tuple[
         gc[core] = cv2.GC_FGD
         cv2.circle(gc, (px, py), 2, cv2.GC_FGD, -1)
         try:
-            cv2.grabCut(small, gc, None, np.zeros((1, 65)), np.zeros((1, 65)), 4, cv2.GC_INIT_WITH_MASK)
+            cv2.setRNGSeed(GRABCUT_SEED)
+            cv2.grabCut(small, gc, None, np.zeros((1, 65)), np.zeros((1, 65)), GRABCUT_ITERATIONS,
+                        cv2.GC_INIT_WITH_MASK)
         except cv2.error:
             return None
         fg = component_at((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD), (px, py))
@@ -103,7 +139,7 @@ def grow_region(frame: np.ndarray, point: Point, work_size: int = 320) -> tuple[
         if not touches:
             break
     fg = solidify(fg)
-    if fg.sum() < 0.002 * h * w:  # a speck cannot be tracked: the caller locks the area around the click
+    if fg.sum() < SPECK_AREA * h * w:  # a speck cannot be tracked: the caller locks the area around the click
         return None
     mask = cv2.resize(fg.astype(np.uint8), (W, H), interpolation=cv2.INTER_LINEAR).astype(bool) if s < 1 else fg
     return _bbox(mask), mask
@@ -119,7 +155,7 @@ def solidify(mask: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(mask)
     if len(xs) == 0:
         return mask
-    k = max(3, int(0.1 * min(np.ptp(xs) + 1, np.ptp(ys) + 1)) | 1)
+    k = max(3, int(SOLIDIFY_GAP * min(np.ptp(xs) + 1, np.ptp(ys) + 1)) | 1)
     pad = k
     padded = cv2.copyMakeBorder(mask.astype(np.uint8), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
@@ -130,8 +166,10 @@ def solidify(mask: np.ndarray) -> np.ndarray:
 class Segmenter(param.Parameterized):
     """Produces the subject's matte for each frame."""
 
+    controls = {"Detection and tracking": ["interval"]}
+
     interval = param.Integer(
-        default=3, bounds=(1, 30), doc="Recompute the matte every N frames; in between it moves with the box."
+        default=3, bounds=(1, 30), label="Segmentation interval", doc="Recompute the matte every N frames; in between it moves with the box."
     )
     smoothing = param.Number(
         default=0.5, bounds=(0.0, 0.9), doc="Share of the previous matte kept when a new one is computed."
@@ -202,7 +240,7 @@ class Segmenter(param.Parameterized):
         else:
             fresh = None
         if fresh is not None:
-            region = expand(box, frame.shape, 0.15)
+            region = expand(box, frame.shape, REGION_MARGIN)
             x1, y1, x2, y2 = region
             # detection masks are frame-sized; the person and GrabCut mattes are already the region
             new = fresh[y1:y2, x1:x2] if detection is not None and detection.mask is not None else fresh
@@ -211,10 +249,10 @@ class Segmenter(param.Parameterized):
             self._crop, self._region, self._ref_box, self._last = new.astype(np.float32), region, box, frame_index
             return self._full(frame.shape, self._crop, region)
         # between recomputations: always warp from the last computed matte, never from a warp
-        return self._full(frame.shape, warped, expand(box, frame.shape, 0.15))
+        return self._full(frame.shape, warped, expand(box, frame.shape, REGION_MARGIN))
 
     def _store(self, box, shape, full: np.ndarray, frame_index: int) -> None:
-        x1, y1, x2, y2 = region = expand(box, shape, 0.15)
+        x1, y1, x2, y2 = region = expand(box, shape, REGION_MARGIN)
         self._crop, self._region, self._ref_box, self._last = full[y1:y2, x1:x2].copy(), region, box, frame_index
 
     @staticmethod
@@ -233,16 +271,16 @@ class Segmenter(param.Parameterized):
         """
         if self._crop is None:
             return None
-        rx1, ry1, rx2, ry2 = expand(box, shape, 0.15)
+        rx1, ry1, rx2, ry2 = expand(box, shape, REGION_MARGIN)
         ox1, oy1, ox2, oy2 = self._ref_box
         nx1, ny1, nx2, ny2 = box
         sx = (nx2 - nx1) / max(ox2 - ox1, 1e-3)
         sy = (ny2 - ny1) / max(oy2 - oy1, 1e-3)
-        if abs(sx - 1) < 0.06 and abs(sy - 1) < 0.06:
+        if abs(sx - 1) < SCALE_DEADBAND and abs(sy - 1) < SCALE_DEADBAND:
             sx = sy = 1.0
         # old box centre -> new box centre, scaling about the centre
         ocx, ocy, ncx, ncy = (ox1 + ox2) / 2, (oy1 + oy2) / 2, (nx1 + nx2) / 2, (ny1 + ny2) / 2
-        if abs(ncx - ocx) < 1.0 and abs(ncy - ocy) < 1.0:
+        if abs(ncx - ocx) < SHIFT_DEADBAND and abs(ncy - ocy) < SHIFT_DEADBAND:
             ncx, ncy = ocx, ocy
         px1, py1 = self._region[0], self._region[1]
         if sx == sy == 1.0 and (ncx, ncy) == (ocx, ocy) and (rx1, ry1, rx2, ry2) == self._region:
@@ -258,9 +296,9 @@ class Segmenter(param.Parameterized):
             return None
         import mediapipe as mp
 
-        x1, y1, x2, y2 = expand(box, frame.shape, 0.15)
+        x1, y1, x2, y2 = expand(box, frame.shape, REGION_MARGIN)
         crop = np.ascontiguousarray(cv2.cvtColor(frame[y1:y2, x1:x2], cv2.COLOR_BGR2RGB))
-        self._timestamp_ms += 33
+        self._timestamp_ms += TIMESTAMP_STEP_MS
         result = seg.segment_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=crop), self._timestamp_ms)
         masks = result.confidence_masks
         conf = masks[0].numpy_view() if len(masks) == 1 else 1.0 - masks[0].numpy_view()
@@ -268,14 +306,15 @@ class Segmenter(param.Parameterized):
         # the selfie model is made for close-ups: on a small, far person it can see nothing
         bx1, by1, bx2, by2 = (int(box[0]) - x1, int(box[1]) - y1, int(box[2]) - x1, int(box[3]) - y1)
         inside = conf[max(by1, 0) : by2, max(bx1, 0) : bx2]
-        if inside.size == 0 or float((inside > 0.5).mean()) < 0.15:
+        if inside.size == 0 or float((inside > PERSON_CONFIDENCE).mean()) < MIN_PERSON_COVERAGE:
             return None
-        keep = component_at(conf > 0.5, ((bx1 + bx2) / 2, (by1 + by2) / 2))
-        conf *= cv2.dilate(keep.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(np.float32)
-        return conf  # over expand(box, 0.15), the region segment() keeps
+        keep = component_at(conf > PERSON_CONFIDENCE, ((bx1 + bx2) / 2, (by1 + by2) / 2))
+        near_keep = cv2.dilate(keep.astype(np.uint8), np.ones((PERSON_DILATE, PERSON_DILATE), np.uint8))
+        conf *= near_keep.astype(np.float32)
+        return conf  # over expand(box, REGION_MARGIN), the region segment() keeps
 
     def _grabcut(self, frame: np.ndarray, box: Box, warped: np.ndarray | None) -> np.ndarray:
-        x1, y1, x2, y2 = expand(box, frame.shape, 0.15)
+        x1, y1, x2, y2 = expand(box, frame.shape, REGION_MARGIN)
         crop = frame[y1:y2, x1:x2]
         ch, cw = crop.shape[:2]
         s = min(1.0, self.work_size / max(ch, cw))
@@ -285,13 +324,13 @@ class Segmenter(param.Parameterized):
         bx2, by2 = int(np.ceil((box[2] - x1) * s)), int(np.ceil((box[3] - y1) * s))
         gc = np.full((h, w), cv2.GC_BGD, np.uint8)
         gc[max(by1, 0) : by2, max(bx1, 0) : bx2] = cv2.GC_PR_BGD
-        iterations = 4
+        iterations = GRABCUT_ITERATIONS
         if warped is not None and warped.shape == (ch, cw):
-            prev = cv2.resize(warped, (w, h), interpolation=cv2.INTER_AREA) > 0.5
-            k = max(3, int(0.08 * min(w, h)) | 1)
+            prev = cv2.resize(warped, (w, h), interpolation=cv2.INTER_AREA) > MATTE_CUT
+            k = max(3, int(SEED_ERODE * min(w, h)) | 1)
             gc[prev] = cv2.GC_PR_FGD
             gc[cv2.erode(prev.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)] = cv2.GC_FGD
-            iterations = 2
+            iterations = GRABCUT_SEEDED_ITERATIONS
         else:
             # no history: the middle of the box is most likely the subject
             mx, my = (bx1 + bx2) // 2, (by1 + by2) // 2
@@ -300,11 +339,12 @@ class Segmenter(param.Parameterized):
         if not (gc == cv2.GC_PR_BGD).any() and not (gc == cv2.GC_BGD).any():
             gc[0, :] = cv2.GC_BGD
         try:
+            cv2.setRNGSeed(GRABCUT_SEED)
             cv2.grabCut(small, gc, None, np.zeros((1, 65)), np.zeros((1, 65)), iterations, cv2.GC_INIT_WITH_MASK)
             fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
         except cv2.error:  # a colour model with nothing in it: keep the previous matte
             if warped is not None:
-                fg = cv2.resize(warped, (w, h)) > 0.5
+                fg = cv2.resize(warped, (w, h)) > MATTE_CUT
             else:
                 fg = np.zeros((h, w), bool)
                 fg[max(by1, 0) : by2, max(bx1, 0) : bx2] = True

@@ -277,9 +277,14 @@ class FocusSession(param.Parameterized):
         )
 
 
-def close_all() -> int:
-    """Stop every live session's worker (server shutdown); returns how many there were."""
+def close_all(wait: float = 5.0) -> int:
+    """Stop every live session's worker and wait (up to `wait` seconds in all) for each to
+    close its pipeline: at server shutdown, so no inference is left running as Python exits.
+    Returns how many were running."""
     sessions = [s for s in list(_live) if not s.closed]
     for s in sessions:
         s.close()
+    deadline = time.perf_counter() + wait
+    for s in sessions:
+        s.close(wait=max(deadline - time.perf_counter(), 0.01))
     return len(sessions)

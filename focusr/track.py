@@ -21,8 +21,42 @@ import param
 
 from focusr.types import Box, Detection, Subject, TrackState
 
+# Appearance model
 TEMPLATE = (32, 48)  # w, h of the grey appearance template
 CONFIDENT = 0.6  # appearance score above which the model may learn from the current view
+HIST_BINS = (16, 8)  # hue, saturation bins: hue carries most of a colour, so it gets the finer split
+COLOUR_WEIGHT = 0.6  # share of the histogram in the appearance score: robust to pose changes
+TEMPLATE_WEIGHT = 0.4  # share of the template in it: tells apart same-coloured subjects
+INNER_MARGIN_X = 0.2  # box width share left out each side of the histogram: mostly background there
+INNER_MARGIN_Y = 0.1  # box height share left out top and bottom: head and feet reach the edges, keep more
+TRACK_LEARN_RATE = 0.05  # appearance learning per confident tracked frame: slow, so drift cannot creep in
+CONFIRM_LEARN_RATE = 0.1  # learning when a detection confirms the box: a detector-checked view is trusted more
+MIN_BOX_PX = 4  # smallest box side: CSRT and the template need a few pixels to work on
+
+# Motion and smoothing
+SMOOTH_MIN_CUTOFF = 0.5  # Hz, One-Euro cutoff at rest: removes a still subject's pixel jitter
+SMOOTH_BETA = 0.02  # cutoff rise with speed: lets real motion through without lag
+SMOOTH_D_CUTOFF = 1.0  # Hz, cutoff of the speed estimate itself
+DEFAULT_DT = 1 / 30  # seconds per frame assumed when the clock gives none: 30 fps
+VELOCITY_KEEP = 0.7  # share of the previous velocity kept each frame: damps CSRT jitter ...
+VELOCITY_NEW = 0.3  # ... against this share of the newest step
+HISTORY_FRAMES = 90  # tracked boxes kept: 3 s at 30 fps, longer than a background detection takes
+
+# Confirming the tracked box with detections (IoU in the small frame)
+NEAR_IOU = 0.1  # a detection overlapping less is someone else; more counts as a rival for "clear"
+MATCH_IOU = 0.3  # the best detection must overlap this much to confirm the subject at all
+SNAP_IOU = 0.5  # and this much before the box may snap to it
+RESEED_IOU = 0.8  # below this the snap re-seeds CSRT; above it just moves the box (re-seeding costs)
+SNAP_WIDTH_RATIO = (0.75, 1.33)  # detection/box width range taken as "about our size": not a merged pair
+SNAP_SIMILARITY_SLACK = 0.05  # a detection may look this much less like the subject than the box does
+
+# Finding a lost subject again
+MOTION_TRUST_FRAMES = 30  # lost frames the last velocity is extrapolated (and the gate grows): about a second
+GATE_BASE = 1.5  # search radius, in subject sizes, right after losing it
+GATE_GROWTH = 0.1  # search radius growth per lost frame, in subject sizes: it may have moved on
+DISTANCE_PENALTY = 0.3  # score lost at the gate's edge: nearer the prediction wins among look-alikes
+TEMPLATE_PEAKS = 5  # template-match peaks tried as candidates: the best one may be a look-alike
+MIN_TEMPLATE_PEAK = 0.2  # normalised correlation below which a peak is noise, not the subject
 
 
 def create_csrt(template_size: int = 144):
@@ -42,7 +76,7 @@ def iou(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def clip_box(box: Box, shape: tuple[int, int], min_size: float = 4.0) -> Box:
+def clip_box(box: Box, shape: tuple[int, int], min_size: float = MIN_BOX_PX) -> Box:
     h, w = shape[:2]
     x1, y1, x2, y2 = box
     x1, x2 = sorted((min(max(x1, 0.0), w - 1.0), min(max(x2, 0.0), float(w))))
@@ -69,9 +103,9 @@ class Appearance:
         h = _hist(hsv, box)
         colour = 1.0 - float(cv2.compareHist(self.hist, h, cv2.HISTCMP_BHATTACHARYYA))
         ncc = float(cv2.matchTemplate(_template(small, box), self.template, cv2.TM_CCOEFF_NORMED)[0, 0])
-        return 0.6 * colour + 0.4 * max(ncc, 0.0)
+        return COLOUR_WEIGHT * colour + TEMPLATE_WEIGHT * max(ncc, 0.0)
 
-    def update(self, small: np.ndarray, hsv: np.ndarray, box: Box, rate: float = 0.1) -> None:
+    def update(self, small: np.ndarray, hsv: np.ndarray, box: Box, rate: float = CONFIRM_LEARN_RATE) -> None:
         self.hist = (1 - rate) * self.hist + rate * _hist(hsv, box)
         self.template = ((1 - rate) * self.template + rate * _template(small, box)).astype(np.float32)
 
@@ -80,8 +114,8 @@ def _inner(box: Box, shape) -> tuple[int, int, int, int]:
     """The central part of the box, where the subject is rather than its background."""
     x1, y1, x2, y2 = box
     w, h = x2 - x1, y2 - y1
-    xa, xb = int(x1 + 0.2 * w), int(math.ceil(x2 - 0.2 * w))
-    ya, yb = int(y1 + 0.1 * h), int(math.ceil(y2 - 0.1 * h))
+    xa, xb = int(x1 + INNER_MARGIN_X * w), int(math.ceil(x2 - INNER_MARGIN_X * w))
+    ya, yb = int(y1 + INNER_MARGIN_Y * h), int(math.ceil(y2 - INNER_MARGIN_Y * h))
     H, W = shape[:2]
     xa, ya = min(max(xa, 0), W - 1), min(max(ya, 0), H - 1)
     return xa, ya, max(xb, xa + 1), max(yb, ya + 1)
@@ -90,7 +124,7 @@ def _inner(box: Box, shape) -> tuple[int, int, int, int]:
 def _hist(hsv: np.ndarray, box: Box) -> np.ndarray:
     xa, ya, xb, yb = _inner(box, hsv.shape)
     patch = hsv[ya:yb, xa:xb]
-    hist = cv2.calcHist([patch], [0, 1], None, [16, 8], [0, 180, 0, 256])
+    hist = cv2.calcHist([patch], [0, 1], None, HIST_BINS, [0, 180, 0, 256])
     return cv2.normalize(hist, hist, 1.0, 0.0, cv2.NORM_L1)
 
 
@@ -110,7 +144,8 @@ class OneEuro:
     is smoothed away while real motion passes through.
     """
 
-    def __init__(self, min_cutoff: float = 0.5, beta: float = 0.02, d_cutoff: float = 1.0):
+    def __init__(self, min_cutoff: float = SMOOTH_MIN_CUTOFF, beta: float = SMOOTH_BETA,
+                 d_cutoff: float = SMOOTH_D_CUTOFF):
         self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, d_cutoff
         self.value: np.ndarray | None = None
         self.speed = np.zeros(4)
@@ -185,7 +220,7 @@ class Tracker(param.Parameterized):
         self._appearance: Appearance | None = None
         self._class_group: frozenset[str] = frozenset()
         self._filter = OneEuro()
-        self._history: deque[tuple[int, Box]] = deque(maxlen=90)  # (frame index, small box)
+        self._history: deque[tuple[int, Box]] = deque(maxlen=HISTORY_FRAMES)  # (frame index, small box)
         self._index = 0
 
     @property
@@ -220,7 +255,7 @@ class Tracker(param.Parameterized):
         box_small = clip_box(box_small, small.shape)
         x1, y1, x2, y2 = box_small
         self._csrt = create_csrt(self.template_size)
-        self._csrt.init(small, (int(x1), int(y1), max(int(x2 - x1), 4), max(int(y2 - y1), 4)))
+        self._csrt.init(small, (int(x1), int(y1), max(int(x2 - x1), MIN_BOX_PX), max(int(y2 - y1), MIN_BOX_PX)))
         self._box_small = box_small
 
     def update(self, small: np.ndarray, hsv: np.ndarray, dt: float,
@@ -240,7 +275,8 @@ class Tracker(param.Parameterized):
             x, y, w, h = rect
             box = clip_box((x, y, x + w, y + h), small.shape)
             (px, py), (cx, cy) = center(prev), center(box)
-            self._velocity = (0.7 * self._velocity[0] + 0.3 * (cx - px), 0.7 * self._velocity[1] + 0.3 * (cy - py))
+            self._velocity = (VELOCITY_KEEP * self._velocity[0] + VELOCITY_NEW * (cx - px),
+                              VELOCITY_KEEP * self._velocity[1] + VELOCITY_NEW * (cy - py))
             self._box_small = box
         confirmed = None
         sim = self._appearance.similarity(small, hsv, self._box_small) if ok else 0.0
@@ -249,7 +285,7 @@ class Tracker(param.Parameterized):
         if confirmed is not None or (ok and sim >= self.min_similarity):
             self._doubt = 0
             if sim >= CONFIDENT and confirmed is None:  # never learn from a half-hidden view
-                self._appearance.update(small, hsv, self._box_small, rate=0.05)
+                self._appearance.update(small, hsv, self._box_small, rate=TRACK_LEARN_RATE)
         else:
             self._doubt += 1
             if self._doubt >= self.patience or not ok:
@@ -265,7 +301,7 @@ class Tracker(param.Parameterized):
             self._since_reacquired += dt
             if self._since_reacquired >= self.reacquired_hold:
                 self.state = TrackState.LOCKED
-        self._filter(self.raw_box, dt if dt > 0 else 1 / 30)
+        self._filter(self.raw_box, dt if dt > 0 else DEFAULT_DT)
         self._history.append((self._index, self._box_small))
         return TrackUpdate(self.state, self.box, confirmed)
 
@@ -301,12 +337,12 @@ class Tracker(param.Parameterized):
             if then is not None:
                 box_small = tuple(b + (c - t) for b, c, t in zip(box_small, ours, then))
             overlap = iou(box_small, ours)
-            if overlap >= 0.1:
+            if overlap >= NEAR_IOU:
                 near.append((overlap, det, box_small))
         if not near:
             return None
         overlap, best, box_small = max(near, key=lambda n: n[0])
-        if overlap < 0.3:
+        if overlap < MATCH_IOU:
             return None
         sim = self._appearance.similarity(small, hsv, box_small)
         if sim < self.min_similarity:
@@ -315,10 +351,11 @@ class Tracker(param.Parameterized):
         # at least as much like the subject as the tracked box does. Two people side by side
         # often come back as one merged box; snapping to it would drag the tracker across.
         width_ratio = (box_small[2] - box_small[0]) / max(ours[2] - ours[0], 1e-3)
-        clear = (len(near) == 1 and overlap >= 0.5 and 0.75 <= width_ratio <= 1.33
-                 and sim >= self._appearance.similarity(small, hsv, ours) - 0.05)
+        lo, hi = SNAP_WIDTH_RATIO
+        clear = (len(near) == 1 and overlap >= SNAP_IOU and lo <= width_ratio <= hi
+                 and sim >= self._appearance.similarity(small, hsv, ours) - SNAP_SIMILARITY_SLACK)
         if clear:
-            if overlap < 0.8:
+            if overlap < RESEED_IOU:
                 self._start(small, hsv, box_small)
             else:
                 self._box_small = box_small
@@ -333,7 +370,7 @@ class Tracker(param.Parameterized):
 
     def _predicted(self) -> Box:
         vx, vy = self._velocity
-        k = min(self._lost_frames, 30)  # motion is only trusted for about a second
+        k = min(self._lost_frames, MOTION_TRUST_FRAMES)
         x1, y1, x2, y2 = self._box_small
         return (x1 + vx * k, y1 + vy * k, x2 + vx * k, y2 + vy * k)
 
@@ -341,7 +378,7 @@ class Tracker(param.Parameterized):
         """How far (small-frame px) from the prediction a candidate may be; grows while lost."""
         x1, y1, x2, y2 = self._box_small
         size = max(x2 - x1, y2 - y1)
-        return size * (1.5 + 0.1 * min(self._lost_frames, 30))
+        return size * (GATE_BASE + GATE_GROWTH * min(self._lost_frames, MOTION_TRUST_FRAMES))
 
     def _search(self, small, hsv, detections: list[Detection] | None, recover: bool = False) -> TrackUpdate:
         if not recover:
@@ -363,7 +400,7 @@ class Tracker(param.Parameterized):
             if dist > gate:
                 continue
             sim = self._appearance.similarity(small, hsv, box)
-            score = sim * (1.0 - 0.3 * dist / gate)
+            score = sim * (1.0 - DISTANCE_PENALTY * dist / gate)
             if sim >= self.reacquire_similarity and score > best_score:
                 best, best_score, best_i = box, score, i
         if best is None:
@@ -380,7 +417,7 @@ class Tracker(param.Parameterized):
     def _template_candidates(self, small, pred: Box) -> list[Box]:
         """The best match of the subject's template near the prediction, at the subject's last size."""
         x1, y1, x2, y2 = self._box_small
-        w, h = max(int(x2 - x1), 4), max(int(y2 - y1), 4)
+        w, h = max(int(x2 - x1), MIN_BOX_PX), max(int(y2 - y1), MIN_BOX_PX)
         H, W = small.shape[:2]
         if w >= W or h >= H:
             return []
@@ -397,9 +434,9 @@ class Tracker(param.Parameterized):
             return []
         response = cv2.matchTemplate(scaled, template, cv2.TM_CCOEFF_NORMED)
         out = []
-        for _ in range(5):  # the best few peaks, each suppressed before finding the next
+        for _ in range(TEMPLATE_PEAKS):  # the best few peaks, each suppressed before finding the next
             _, peak, _, (mx, my) = cv2.minMaxLoc(response)
-            if peak < 0.2:
+            if peak < MIN_TEMPLATE_PEAK:
                 break
             bx, by = mx / sx, my / sy
             out.append((bx, by, bx + w, by + h))
