@@ -40,6 +40,9 @@ class DutyCycle:
             self.started, self.last_s = max(self.started, started), seconds
 
 
+_attach = threading.Lock()  # the shared model's lock and duty cycle are made exactly once
+
+
 class Detector(param.Parameterized):
     """Finds candidate subjects. Shared weights, so calls are serialised per model."""
 
@@ -78,10 +81,12 @@ class Detector(param.Parameterized):
     def model(self):
         if self._model is None and self.error is None:
             try:
-                self._model = models.load_yolo(models.detector_choice(self.weights))
-                if not hasattr(self._model, "focusr_lock"):
-                    self._model.focusr_lock = threading.Lock()
-                    self._model.focusr_duty = DutyCycle()
+                model = models.load_yolo(models.detector_choice(self.weights))
+                with _attach:
+                    if not hasattr(model, "focusr_lock"):
+                        model.focusr_duty = DutyCycle()
+                        model.focusr_lock = threading.Lock()
+                self._model = model
             except models.ModelUnavailable as exc:
                 self.error = str(exc)
         return self._model

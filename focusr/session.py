@@ -177,6 +177,7 @@ class FocusSession(param.Parameterized):
     # -- worker side -------------------------------------------------------------------------
     def _run(self) -> None:
         try:
+            self._apply_changes()  # the page's settings (its chosen detector) before the first load
             self.pipeline.detector.model  # load (once per process) here, never on the event loop
             while True:
                 with self._lock:
