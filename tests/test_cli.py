@@ -81,3 +81,15 @@ def test_bad_input_exits_2_with_one_line(clip, tmp_path, args, needle):
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("focusr: error:"), res.stderr
     assert needle in lines[0]
+
+
+def test_option_defaults_are_the_parameters_defaults():
+    """Written once: change a parameter's default and the CLI follows."""
+    from focusr.cli import build_parser
+    from focusr.pipeline import FocusPipeline
+    from focusr.render import Renderer
+
+    for command in (["render", "in.mp4", "-o", "out.mp4"], ["bench", "in.mp4"]):
+        args = build_parser().parse_args(command)
+        assert args.interval == FocusPipeline.param.detect_interval.default
+    assert build_parser().parse_args(["render", "in.mp4", "-o", "o.mp4"]).blur == Renderer.param.blur_strength.default
