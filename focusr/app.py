@@ -13,7 +13,9 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sys
 import threading
+import traceback
 from functools import partial
 
 import panel as pn
@@ -230,7 +232,25 @@ def configure_server() -> None:
             logger.propagate = False  # Bokeh's root handler would print each line twice
         quiet_closed_writes()
         atexit.register(_shutdown)
+        _quiet_torch_teardown()
         configure_server.done = True
+
+
+def _quiet_torch_teardown() -> None:
+    """As Python exits, torch's operator-library finalizers can run after the functions they
+    call are gone, and each prints 'Exception ignored ... TypeError' with a traceback: noise at
+    every server stop, about nothing FOCUSR or the user can act on. Exactly that is dropped;
+    every other unraisable error is reported as before."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        frames = traceback.extract_tb(unraisable.exc_traceback) if unraisable.exc_traceback else []
+        if isinstance(unraisable.exc_value, TypeError) and any(
+                f.filename.endswith(os.path.join("torch", "library.py")) for f in frames):
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
 
 
 def _shutdown() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -11,6 +12,8 @@ import param
 
 from focusr import models
 from focusr.types import Detection
+
+log = logging.getLogger(__name__)
 
 
 class DutyCycle:
@@ -89,6 +92,9 @@ class Detector(param.Parameterized):
                 self._model = model
             except models.ModelUnavailable as exc:
                 self.error = str(exc)
+            except Exception as exc:  # a broken install, or a server stopping mid-import: reduced mode
+                self.error = f"detector could not be loaded ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})"
+                log.warning("%s", self.error)
         return self._model
 
     @property

@@ -76,3 +76,15 @@ def test_recorded_checksum_catches_a_corrupted_download(tmp_path, monkeypatch, s
     target.with_suffix(".sha256").write_text("0" * 64)
     with pytest.raises(models.ModelUnavailable, match="corrupt"):
         models.segmenter_path("selfie_segmenter.tflite")
+
+
+def test_any_failure_to_load_the_detector_is_reduced_mode_not_a_crash(monkeypatch):
+    """A broken install, or a server stopped while the first load is importing torch: the
+    session's worker gets a message, never an exception."""
+    def broken(choice):
+        raise ImportError("torch is half imported")
+
+    monkeypatch.setattr(models, "load_yolo", broken)
+    det = Detector(weights="anything.pt")
+    assert det.model is None and not det.available
+    assert "could not be loaded" in det.error and "ImportError" in det.error
