@@ -43,7 +43,7 @@ class FocusPipeline(param.Parameterized):
         default=5, bounds=(1, 60), label="Detect every N frames",
         doc="Run the detector every N frames; the tracker fills the gaps. While a subject is tracked and "
             "nobody is choosing another, detection also keeps to detect_share of a core, so on a busy machine "
-            "it may run less often: the status line shows how often it really runs.",
+            "it may then run less often: the status line shows how often it really runs.",
     )
     track_scale = param.Number(
         default=0.5, bounds=(0.2, 1.0), step=0.05,
@@ -58,8 +58,8 @@ class FocusPipeline(param.Parameterized):
     detect_share = param.Number(
         default=0.3, bounds=(0.05, 1.0), step=0.05,
         doc="A server setting, not a user control: the share of one core background detection may take "
-            "(all sessions together) when it only confirms the tracker. Lost, or while the pointer moves "
-            "over the video, the interval alone rules.",
+            "(all sessions together) when it only confirms the tracker. Idle, lost, or while the pointer "
+            "moves over the video, the interval alone rules.",
     )
     background_detection = param.Boolean(
         default=True, doc="Run the detector on its own thread so frames never wait for it (a click still waits). "
@@ -195,7 +195,8 @@ class FocusPipeline(param.Parameterized):
             got = self._background.poll()
             if got is not None:
                 fresh_at, fresh = got
-            share = self._schedule.share(pointer.hover, t, lost, self.detect_share)  # every frame: it follows the pointer
+            tracking = self.tracker.state in (TrackState.LOCKED, TrackState.REACQUIRED)
+            share = self._schedule.share(pointer.hover, t, tracking, self.detect_share)  # every frame: follows the pointer
             if self._schedule.due(index, self.detect_interval, lost) and self._background.submit(frame, index, share):
                 self._schedule.started(index)
         elif self._schedule.due(index, self.detect_interval, lost):

@@ -5,11 +5,11 @@ what the user is doing and from how busy the machine is.
   still running when the next is due delays that one: the cadence is then the detector's
   own speed.
 - Lost: due at once, every frame, until the subject is found again.
-- Otherwise, unless the user is choosing a subject, detection only confirms what the
-  tracker already knows (or finds nothing anyone looks at), so it also keeps to a share of one core
-  (`DutyCycle`, all sessions together): on a slow or busy machine it runs less often rather
-  than slowing every frame. A pointer moving over the video is a user choosing the next
-  subject; hover boxes must then be fresh, and the interval alone rules.
+- While a subject is tracked and nobody is choosing another, detection only confirms what
+  the tracker already knows, so it also keeps to a share of one core (`DutyCycle`, all
+  sessions together): on a slow or busy machine it runs less often rather than slowing every
+  frame. Idle (nothing locked: the user is about to choose), or a pointer moving over the
+  video (choosing the next subject), hover boxes must be fresh, and the interval alone rules.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ class DetectionSchedule:
         self._hover: Point | None = None
         self._hover_moved_t = -1e9
 
-    def share(self, hover: Point | None, t: float, lost: bool, share: float) -> float | None:
+    def share(self, hover: Point | None, t: float, tracking: bool, share: float) -> float | None:
         """The share of a core detection may take now; None: the interval alone rules.
         Called every frame: it follows the pointer."""
         if hover != self._hover:
             self._hover, self._hover_moved_t = hover, t
         choosing = hover is not None and t - self._hover_moved_t < CHOOSING_S
-        return None if choosing or lost else share
+        return share if tracking and not choosing else None
 
     def due(self, index: int, interval: int, lost: bool) -> bool:
         return lost or index - self.last_index >= interval

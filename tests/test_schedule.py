@@ -10,18 +10,19 @@ from focusr.schedule import DetectionSchedule
 from focusr.types import Pointer
 
 
-def test_the_share_holds_unless_the_user_is_choosing_or_the_subject_is_lost():
-    """A moving pointer is a user looking for the next subject: hover boxes need fresh
-    detections, so the interval alone rules until the pointer rests 1 s. Lost: at once."""
+def test_the_share_holds_while_tracking_unless_the_user_is_choosing():
+    """Idle, the user is about to choose: hover boxes need fresh detections. Tracked, a moving
+    pointer is a user looking for the next subject, so the interval alone rules until the
+    pointer rests 1 s. Lost (not tracking): find it again, at once."""
     s = DetectionSchedule()
-    assert s.share(None, 0.0, lost=False, share=0.3) == 0.3  # nothing to choose, nothing lost
-    assert s.share((100, 100), 0.2, lost=False, share=0.3) is None  # the pointer moves
-    assert s.share((120, 100), 0.3, lost=False, share=0.3) is None
-    assert s.share((120, 100), 1.0, lost=False, share=0.3) is None  # resting, not yet 1 s
-    assert s.share((120, 100), 1.4, lost=False, share=0.3) == 0.3
-    assert s.share((300, 90), 1.5, lost=False, share=0.3) is None  # moving again
-    assert s.share(None, 1.6, lost=False, share=0.3) == 0.3  # off the video
-    assert s.share(None, 1.7, lost=True, share=0.3) is None  # lost: find it again, at once
+    assert s.share(None, 0.0, tracking=False, share=0.3) is None  # idle, or lost
+    assert s.share(None, 0.1, tracking=True, share=0.3) == 0.3  # tracked, nobody choosing
+    assert s.share((100, 100), 0.2, tracking=True, share=0.3) is None  # the pointer moves
+    assert s.share((120, 100), 0.3, tracking=True, share=0.3) is None
+    assert s.share((120, 100), 1.0, tracking=True, share=0.3) is None  # resting, not yet 1 s
+    assert s.share((120, 100), 1.4, tracking=True, share=0.3) == 0.3
+    assert s.share((300, 90), 1.5, tracking=True, share=0.3) is None  # moving again
+    assert s.share(None, 1.6, tracking=True, share=0.3) == 0.3  # off the video
 
 
 def test_due_every_interval_frames_and_every_frame_while_lost():
