@@ -93,7 +93,7 @@ class Detector(param.Parameterized):
             except models.ModelUnavailable as exc:
                 self.error = str(exc)
             except Exception as exc:  # a broken install, or a server stopping mid-import: reduced mode
-                self.error = f"detector could not be loaded ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})"
+                self.error = f"detector could not be loaded ({type(exc).__name__}: {models.reason(exc)})"
                 log.warning("%s", self.error)
         return self._model
 

@@ -134,7 +134,7 @@ def load_yolo(choice: str):
             return YOLO(target)
         except Exception as exc:  # ultralytics raises many kinds when offline or corrupt
             raise ModelUnavailable(
-                f"detector weights {path.name} could not be loaded from {target} ({_short(exc)}). "
+                f"detector weights {path.name} could not be loaded from {target} ({reason(exc)}). "
                 f"Download {path.name} from https://github.com/ultralytics/assets/releases into "
                 f"{cache_dir()}, or set FOCUSR_DETECTOR=/path/to/weights.pt"
             ) from exc
@@ -171,7 +171,7 @@ def _download(url: str, target: Path) -> None:
     except Exception as exc:
         raise ModelUnavailable(
             f"person segmenter {target.name} is not in {target.parent} and downloading it failed "
-            f"({_short(exc)}). Download {url} into {target.parent}, or set FOCUSR_SEGMENTER=/path/to/model.tflite"
+            f"({reason(exc)}). Download {url} into {target.parent}, or set FOCUSR_SEGMENTER=/path/to/model.tflite"
         ) from exc
     if len(data) < 10_000 or data[4:8] != b"TFL3":
         raise ModelUnavailable(f"the download from {url} is not a TFLite model ({len(data)} bytes); try again later")
@@ -194,6 +194,7 @@ def _verify(target: Path) -> None:
         )
 
 
-def _short(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
+    """An exception as one short line for a message: its first line, or its type if it has none."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text.lstrip("❌⚠️ ").strip()[:160]

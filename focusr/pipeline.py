@@ -24,8 +24,6 @@ from focusr.timing import FpsMeter, StageClock
 from focusr.track import Tracker, iou
 from focusr.types import Detection, FrameResult, Pointer, Subject, TrackState
 
-__all__ = ["FocusPipeline", "StageClock"]
-
 SPECK_AREA_RADIUS = 1 / 12  # nothing grows from the click: lock a square this share of the frame around it
 MIN_TRACK_SCALE = 0.15  # below this, a huge subject's tracking copy loses the detail CSRT needs
 
@@ -74,11 +72,12 @@ class FocusPipeline(param.Parameterized):
     renderer = param.ClassSelector(class_=Renderer, doc="Blurs everything else.")
     enhancer = param.ClassSelector(class_=Enhancer, doc="Low-light enhancement.")
 
-    STAGE_NAMES = ("renderer", "detector", "segmenter", "tracker", "enhancer")
+    # The stages by attribute name, in the order their controls appear in the sidebar.
+    STAGE_CLASSES = {"renderer": Renderer, "detector": Detector, "segmenter": Segmenter, "tracker": Tracker,
+                     "enhancer": Enhancer}
 
     def __init__(self, **params):
-        for name, cls in (("detector", Detector), ("tracker", Tracker), ("segmenter", Segmenter),
-                          ("renderer", Renderer), ("enhancer", Enhancer)):
+        for name, cls in self.STAGE_CLASSES.items():
             params.setdefault(name, cls())
         super().__init__(**params)
         self._index = -1
@@ -102,7 +101,7 @@ class FocusPipeline(param.Parameterized):
         """(section, stage name, parameter names) for every user control, the pipeline's own
         and each stage's, in sidebar order: each class declares its own in `controls`."""
         groups = []
-        for name in ("", *self.STAGE_NAMES):
+        for name in ("", *self.STAGE_CLASSES):
             for section, names in getattr(self.stage(name), "controls", {}).items():
                 groups.append((section, name, list(names)))
         order = list(dict.fromkeys(section for section, _, _ in groups))

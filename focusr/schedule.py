@@ -47,6 +47,3 @@ class DetectionSchedule:
             self.cadence = gap if self.cadence is None else (
                 (1 - CADENCE_SMOOTHING) * self.cadence + CADENCE_SMOOTHING * gap)
         self.last_index = index
-
-    def reset(self) -> None:
-        self.cadence = None

@@ -218,7 +218,7 @@ class Segmenter(param.Parameterized):
             except models.ModelUnavailable as exc:
                 self.error = str(exc)
             except Exception as exc:  # a file that is not a segmenter, or a broken runtime
-                self.error = f"person segmenter could not start ({str(exc).splitlines()[0][:160]}); using GrabCut"
+                self.error = f"person segmenter could not start ({models.reason(exc)}); using GrabCut"
         return self._mp
 
     def seed(self, frame: np.ndarray, box: Box, mask: np.ndarray, frame_index: int) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import param
 
-from focusr import frames
+from focusr import frames, models
 from focusr.pipeline import FocusPipeline
 from focusr.timing import StageClock
 from focusr.types import Pointer, TrackState
@@ -211,7 +211,7 @@ class FocusSession(param.Parameterized):
             try:
                 target.param.update(**values)
             except ValueError as exc:  # out of bounds: the widget cannot send one, a script might
-                self._report(f"setting refused: {str(exc).splitlines()[0]}")
+                self._report(f"setting refused: {models.reason(exc)}")
 
     def _drop(self, payload, message: str) -> None:
         """Count it, say so once, and answer anyway: the page keeps one frame in flight and
@@ -255,23 +255,17 @@ class FocusSession(param.Parameterized):
         now = time.monotonic()
         return [r for r in list(self.records) if now - r.done <= FIGURES_WINDOW_S]
 
-    def processed_fps(self) -> float:
-        return len(self._recent()) / FIGURES_WINDOW_S
-
-    def mean_timings(self) -> dict[str, float]:
-        recent = self._recent()
-        if not recent:
-            return {}
-        stages = {k for r in recent for k in r.timings_ms}
-        return {k: sum(r.timings_ms.get(k, 0.0) for r in recent) / len(recent) for k in stages}
-
     def snapshot(self, browser: dict | None = None) -> Snapshot:
-        """The figures now; `browser` holds what the page measured (CameraView.stats)."""
+        """The figures now, over the last FIGURES_WINDOW_S; `browser` holds what the page
+        measured (CameraView.stats)."""
         browser = browser or {}
+        recent = self._recent()
+        stages = {k for r in recent for k in r.timings_ms}
+        mean_ms = {k: sum(r.timings_ms.get(k, 0.0) for r in recent) / len(recent) for k in stages}
         last = self.records[-1] if self.records else None
         return Snapshot(
-            captured_fps=float(browser.get("captured_fps", 0.0)), processed_fps=self.processed_fps(),
-            displayed_fps=float(browser.get("displayed_fps", 0.0)), stages_ms=self.mean_timings(),
+            captured_fps=float(browser.get("captured_fps", 0.0)), processed_fps=len(recent) / FIGURES_WINDOW_S,
+            displayed_fps=float(browser.get("displayed_fps", 0.0)), stages_ms=mean_ms,
             display_ms=browser.get("latency_median_ms"), state=last.state if last else TrackState.IDLE,
             label=last.label if last else None, skipped=int(browser.get("skipped", 0)), dropped=self.dropped,
             detect_every=self.pipeline.detect_cadence, notices=self.pipeline.notices,

@@ -32,10 +32,11 @@ def bgr(colour: str) -> tuple[int, int, int]:
 
 
 def css_variables() -> str:
-    """:root custom properties (--focusr-locked, --focusr-hover, ...) for assets/*.css."""
+    """Custom properties (--focusr-locked, --focusr-hover, ...) for assets/*.css. Each
+    component's styles live in its shadow root, where :root matches nothing: :host does."""
     names = {f"--focusr-{state.value}": colour for state, colour in STATE_COLOURS.items()}
     names["--focusr-hover"] = HOVER
-    return ":root{" + "".join(f"{k}:{v};" for k, v in names.items()) + "}"
+    return ":host,:root{" + "".join(f"{k}:{v};" for k, v in names.items()) + "}"
 
 
 def asset(name: str) -> str:

@@ -192,6 +192,9 @@ def test_click_a_pedestrian_locks_and_blurs_the_background_then_escape_releases(
     tab.page.mouse.click(*tab.canvas_point(x, y))
     tab.wait("root.dataset.state === 'locked'", what="locked state")
     assert tab.status_says("locked", timeout=20)
+    # the state shows in its colour: the status line's word and the frame around the video
+    assert tab.page.locator(".st-locked").evaluate("e => getComputedStyle(e).color") == "rgb(80, 220, 80)"
+    assert "80, 220, 80" in tab.js("getComputedStyle(root.querySelector('.focusr-stage')).boxShadow")
     time.sleep(0.6)  # rack focus takes 0.3 s
     after, box = tab.frame_and_box()
     s_after, b_after = subject_vs_background(after, box)

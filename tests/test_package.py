@@ -4,6 +4,7 @@ installs and serves on its own, away from this checkout."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -21,10 +22,15 @@ pytestmark = pytest.mark.timeout(300)
 
 @pytest.fixture(scope="module")
 def unpacked_wheel(tmp_path_factory) -> Path:
-    """The wheel, built from this checkout without the network, and unpacked as pip would."""
+    """The wheel, built without the network from a copy of this checkout's package files (a
+    build writes build/ beside them), and unpacked as pip would."""
     out = tmp_path_factory.mktemp("wheel")
+    source = out / "source"
+    shutil.copytree(ROOT / "focusr", source / "focusr", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index",
-                    "-w", str(out), str(ROOT)], check=True, capture_output=True)
+                    "-w", str(out), str(source)], check=True, capture_output=True)
     (wheel,) = out.glob("focusr-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for name in ("focusr/assets/camera.js", "focusr/assets/camera.css", "focusr/assets/app.css",
