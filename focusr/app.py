@@ -152,7 +152,7 @@ class FocusrApp(pn.viewable.Viewer):
     def _on_click(self, event) -> None:
         click = event.new or {}
         if isinstance(click, dict) and "x" in click and "y" in click:
-            self.session.click((click.get("x"), click.get("y")))
+            self.session.click((click.get("x"), click.get("y")), click.get("seq"))
 
     def _on_release(self, event) -> None:
         self.session.release()

@@ -9,22 +9,27 @@ runs and times them all here, in one place. Each stage names its user controls i
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import cv2
 import numpy as np
 import param
 
 from focusr import overlay
+from focusr.carry import Follow, carry
 from focusr.detect import BackgroundDetector, Detector, under_point
 from focusr.enhance import Enhancer
+from focusr.geometry import area, distance, iou, square_around
 from focusr.render import RackFocus, Renderer
 from focusr.schedule import DetectionSchedule
 from focusr.segment import Segmenter, grow_region
+from focusr.shown import Choice, RecentFrames, Shown, ShownFrames, resolve, tolerance
 from focusr.timing import FpsMeter, StageClock
-from focusr.track import Tracker, iou
-from focusr.types import Detection, FrameResult, Pointer, Subject, TrackState
+from focusr.track import Tracker
+from focusr.types import Box, Detection, FrameResult, Pointer, Subject, TrackState
 
-SPECK_AREA_RADIUS = 1 / 12  # nothing grows from the click: lock a square this share of the frame around it
+CLICK_SQUARE_RADIUS = 1 / 12  # nothing (sensible) grows from the click: lock a square this share of the frame around it
+REGION_MAX_SHARE = 0.3  # a region grown from a click larger than this share of the frame is not what the user meant
 MIN_TRACK_SCALE = 0.15  # below this, a huge subject's tracking copy loses the detail CSRT needs
 
 
@@ -76,7 +81,8 @@ class FocusPipeline(param.Parameterized):
     STAGE_CLASSES = {"renderer": Renderer, "detector": Detector, "segmenter": Segmenter, "tracker": Tracker,
                      "enhancer": Enhancer}
 
-    def __init__(self, **params):
+    def __init__(self, background=None, **params):
+        """`background`: a stand-in for the background detector (tests script its timing)."""
         for name, cls in self.STAGE_CLASSES.items():
             params.setdefault(name, cls())
         super().__init__(**params)
@@ -87,7 +93,11 @@ class FocusPipeline(param.Parameterized):
         self._fps = FpsMeter()
         self._matte: np.ndarray | None = None
         self._rack = RackFocus()
-        self._background: BackgroundDetector | None = None
+        self._background: BackgroundDetector | None = background
+        self._shown = ShownFrames()  # what each recent output frame showed: clicks are resolved against it
+        self._recent = RecentFrames()  # the frames themselves: a clicked subject is carried from there to now
+        self._hover = Follow()  # the hover box, carried to where its subject is on each frame
+        self._origin: tuple[int, Box] | None = None  # the frame the lock was made on and its box there
         self._schedule = DetectionSchedule()
         self._subject_det: Detection | None = None  # the subject among self._detections
         self._detections_at = -1  # the frame they are of
@@ -115,6 +125,11 @@ class FocusPipeline(param.Parameterized):
         return [e for e in (self.detector.error, self.segmenter.error, background) if e]
 
     @property
+    def frame_index(self) -> int:
+        """The index of the last frame processed (-1: none yet); `Pointer.shown` names one."""
+        return self._index
+
+    @property
     def state(self) -> TrackState:
         return self.tracker.state
 
@@ -125,6 +140,7 @@ class FocusPipeline(param.Parameterized):
 
     def release(self) -> None:
         self._subject_det = None
+        self._origin = None
         self.tracker.release()
         self.segmenter.reset()
         self._matte = None
@@ -151,6 +167,7 @@ class FocusPipeline(param.Parameterized):
 
         with clock("enhance"):
             frame = self.enhancer.enhance(frame)
+        self._recent.add(index, frame)
         if pointer.release:
             self.release()
         with clock("detect"):
@@ -162,12 +179,18 @@ class FocusPipeline(param.Parameterized):
         with clock("render"):
             previous, mix = self._rack.step(t, self.rack_focus)
             out = self.renderer.render(frame, matte, previous, mix)
-        hover = under_point(self._detections, pointer.hover) if pointer.hover is not None else None
+        source = under_point(self._detections, pointer.hover) if pointer.hover is not None else None
+        box = self._hover.follow(source, self._detections_at, frame, index,
+                                 lambda at: self._recent.since(at, frame.shape))
+        hover = replace(source, box=box, mask=None) if source is not None else None
         with clock("overlay"):
             self._fps.tick()
             if self.overlays:
                 out = out.copy() if out is frame else out
-                self._draw(out, hover, t)
+                self._draw(out, hover, source, t)
+        subject = self.tracker.subject
+        self._shown.add(Shown(index, tuple(self._detections), self._detections_at, hover, source,
+                              self.tracker.box if subject is not None else None, subject.key if subject else None))
 
         result = FrameResult(
             index=index, t=t, state=self.tracker.state, subject=self._current_subject(), matte=matte,
@@ -185,7 +208,8 @@ class FocusPipeline(param.Parameterized):
         lost = self.tracker.state == TrackState.LOST
         if not self.detector.available:
             pass
-        elif pointer.click is not None:  # the click must land on what is under it now
+        elif pointer.click is not None and not self.background_detection and pointer.shown is None:
+            # offline: the click is on this very frame, and nothing is in a hurry
             fresh, fresh_at = self.detector.detect(frame), index
             self._schedule.started(index)
         elif self.background_detection:
@@ -207,8 +231,10 @@ class FocusPipeline(param.Parameterized):
 
     def _track(self, frame, pointer: Pointer, index: int, t: float, dt: float, fresh, fresh_at):
         if pointer.click is not None:
-            self._pick(frame, pointer.click, index, t)
-            return None
+            choice = self._resolve(frame, pointer, index)
+            if choice.kind != "keep":
+                self._lock(frame, pointer, choice, index, t)
+                return None
         if self.tracker.state == TrackState.IDLE:
             return None
         small = self._tracking_copy(frame)
@@ -239,51 +265,87 @@ class FocusPipeline(param.Parameterized):
             return subject
         return Subject(box=box, label=subject.label, kind=subject.kind, key=subject.key)
 
-    def _pick(self, frame, point, index: int, t: float) -> None:
-        """Lock onto whatever is under the click: a detection, else a region grown from it."""
+    def _resolve(self, frame, pointer: Pointer, index: int) -> Choice:
+        """What the click meant, on the frame it was made on (`shown.resolve`). A click on the
+        subject already locked keeps it, also one made before its lock could be seen (a
+        double click, or clicks queued behind a slow frame)."""
+        x, y = pointer.click
         h, w = frame.shape[:2]
-        x, y = point
         if not (0 <= x < w and 0 <= y < h):
-            return
+            return Choice("keep")
+        tol = tolerance(frame.shape)
+        if pointer.shown is not None:
+            shown = self._shown.get(pointer.shown)
+        else:  # this frame: what is known of it now
+            subject = self.tracker.subject
+            shown = Shown(index, tuple(self._detections), self._detections_at, None, None,
+                          self.tracker.box if subject is not None else None, subject.key if subject else None)
+        choice = resolve(shown, pointer.click, tol)
+        subject = self.tracker.subject
+        if (choice.kind != "keep" and subject is not None and self._origin is not None and shown is not None
+                and shown.subject_key != subject.key and shown.index <= self._origin[0]
+                and distance(self._origin[1], pointer.click) <= tol):
+            return Choice("keep")
+        return choice
+
+    def _lock(self, frame, pointer: Pointer, choice: Choice, index: int, t: float) -> None:
+        """Lock at once onto the chosen detection, or a region grown from the click, as it was on
+        the frame it was shown on, carried from there to this frame (`focusr.carry`)."""
         previous = self._matte
         self._subject_key += 1
-        det = under_point(self._detections, point)
-        self._subject_det = det
+        det = choice.detection
+        self._subject_det = choice.source
+        at = choice.at if det is not None else (pointer.shown if pointer.shown is not None else index)
+        past = self._recent.since(at, frame.shape)
+        if past is None:  # that frame is gone (or of another size): this one is the nearest
+            past = [frame]
+        seed = None  # a mask the detector gave, and its box: the first matte, moved with the box
         if det is not None:
-            subject = Subject(det.box, det.label, "detection", self._subject_key)
+            label, kind, box, mask = det.label, "detection", det.box, None
             person = self.detector.is_person(det.label)
             group = frozenset(self.detector.person_labels) if person else frozenset({det.label})
-            self.segmenter.reset()
-            if det.mask is not None:
-                self.segmenter.seed(frame, det.box, det.mask, index)
+            if choice.source is not None and choice.source.mask is not None:
+                seed = (choice.source.box, choice.source.mask)
+                mask = choice.source.mask if choice.source is det else None
         else:
-            grown = grow_region(frame, point)
-            if grown is None:  # nothing to grow from: a click still locks, on the area around it
-                r = max(h, w) * SPECK_AREA_RADIUS
-                box = (max(x - r, 0.0), max(y - r, 0.0), min(x + r, w - 1.0), min(y + r, h - 1.0))
-                mask = np.zeros((h, w), bool)
-                mask[int(box[1]) : int(box[3]), int(box[0]) : int(box[2])] = True
-            else:
-                box, mask = grown
-            subject, group = Subject(box, "object", "region", self._subject_key), frozenset({"object"})
-            self.segmenter.seed(frame, box, mask, index)
+            box, mask = self._grown(past[0], pointer.click)
+            label, kind, group = "object", "region", frozenset({"object"})
+            seed = (box, mask)
+        carried = carry(past, box, mask)
+        now = carried[-1]
+        self.segmenter.reset()
+        if seed is not None:
+            self.segmenter.seed(frame, *seed, index)  # of an earlier frame: it moves with the box
         # CSRT's cost grows with the subject's size in pixels: track big subjects on a smaller copy
-        x1, y1, x2, y2 = subject.box
+        x1, y1, x2, y2 = now
         self._scale = float(np.clip(self.track_size / max(x2 - x1, y2 - y1, 1.0), MIN_TRACK_SCALE, self.track_scale))
         small = self._tracking_copy(frame)
-        self.tracker.lock(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), self._scale, subject, group)
-        box = self.tracker.box
-        self._matte = self.segmenter.segment(frame, box, index, is_person=self.detector.is_person(subject.label),
-                                             detection=det)
+        self.tracker.lock(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), self._scale,
+                          Subject(now, label, kind, self._subject_key), group, index=index, carried=carried)
+        self._origin = (index, self.tracker.box)
+        self._matte = self.segmenter.segment(frame, self.tracker.box, index,
+                                             is_person=self.detector.is_person(label))
         self._rack.begin(previous, self._matte, t)  # from the old subject, or from all-sharp
 
-    def _draw(self, out: np.ndarray, hover: Detection | None, t: float) -> None:
+    @staticmethod
+    def _grown(frame, point) -> tuple[Box, np.ndarray]:
+        """A subject the detector did not show, grown from the click; never more of the frame than
+        a user could mean by one click (REGION_MAX_SHARE), nor a speck: else the square around it."""
+        h, w = frame.shape[:2]
+        grown = grow_region(frame, point)
+        if grown is not None and area(grown[0]) <= REGION_MAX_SHARE * h * w:
+            return grown
+        box = square_around(point, max(h, w) * CLICK_SQUARE_RADIUS, frame.shape)
+        mask = np.zeros((h, w), bool)
+        mask[int(box[1]) : int(box[3]), int(box[0]) : int(box[2])] = True
+        return box, mask
+
+    def _draw(self, out: np.ndarray, hover: Detection | None, source: Detection | None, t: float) -> None:
         box = self.tracker.box
         subject = self.tracker.subject
-        # hovering the locked subject: its lock box says it all. Its detection is of an earlier
-        # frame, so it is compared with where the subject was then, not with the tracked box now
-        ours = hover is not None and box is not None and (
-            hover is self._subject_det or iou(hover.box, self.tracker.box_at(self._detections_at) or box) >= 0.5)
+        # hovering the locked subject: its lock box says it all (the hover box is carried to this
+        # frame, so it is compared with where the subject is now)
+        ours = hover is not None and box is not None and (source is self._subject_det or iou(hover.box, box) >= 0.5)
         if hover is not None and not ours:
             overlay.dashed_box(out, hover.box, overlay.AMBER)
         if box is not None and self.tracker.state != TrackState.IDLE:

@@ -18,7 +18,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import param
 
@@ -29,7 +29,7 @@ from focusr.types import Pointer, TrackState
 
 log = logging.getLogger(__name__)
 
-MAX_QUEUED_CLICKS = 4  # a flood of clicks is not a queue of work
+SHOWN_REPLIES = 90  # replies whose frame index is remembered: a click names the one it was made on
 FIGURES_WINDOW_S = 2.0  # rates and mean timings are over this much recent time
 
 _live: weakref.WeakSet[FocusSession] = weakref.WeakSet()
@@ -64,15 +64,20 @@ class Snapshot:
 
 @dataclass
 class PointerInbox:
-    """Pointer input gathered between frames; applied to the next frame processed."""
+    """Pointer input gathered between frames; applied to the next frame processed. Clicks do
+    not queue: the newest wins (a double click, or clicks made while a frame was slow, lock
+    once, on what was clicked last)."""
 
     hover: tuple[float, float] | None = None
-    clicks: list[tuple[float, float]] = field(default_factory=list)
+    click: tuple[float, float] | None = None
+    click_seq: int | None = None  # the reply on screen when it was made
     release: bool = False
 
-    def take(self) -> Pointer:
-        click = self.clicks.pop(0) if self.clicks else None
-        pointer = Pointer(hover=self.hover, click=click, release=self.release and click is None)
+    def take(self, shown: dict[int, int]) -> Pointer:
+        """`shown`: reply seq -> pipeline frame index, for the frames recently sent back."""
+        click, seq, self.click, self.click_seq = self.click, self.click_seq, None, None
+        pointer = Pointer(hover=self.hover, click=click, release=self.release and click is None,
+                          shown=shown.get(seq) if click is not None and seq is not None else None)
         if pointer.release:
             self.release = False
         return pointer
@@ -95,6 +100,7 @@ class FocusSession(param.Parameterized):
         self._lock = threading.Condition()
         self._slot: bytes | None = None
         self._inbox = PointerInbox()
+        self._sent: dict[int, int] = {}  # reply seq -> pipeline frame index, the latest SHOWN_REPLIES (worker only)
         self._changes: list[tuple[str, dict]] = []
         self._closed = False
         self._close_requested = 0.0
@@ -123,16 +129,17 @@ class FocusSession(param.Parameterized):
         with self._lock:
             self._inbox.hover = self._point(point)
 
-    def click(self, point) -> None:
+    def click(self, point, seq=None) -> None:
+        """A click at `point` (frame pixels) on the reply `seq` that was on screen."""
         p = self._point(point)
         if p is not None:
             with self._lock:
-                if len(self._inbox.clicks) < MAX_QUEUED_CLICKS:
-                    self._inbox.clicks.append(p)
+                self._inbox.click = p
+                self._inbox.click_seq = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
 
     def release(self) -> None:
         with self._lock:
-            self._inbox.clicks.clear()
+            self._inbox.click = None
             self._inbox.release = True
 
     def configure(self, stage: str, **values) -> None:
@@ -186,7 +193,7 @@ class FocusSession(param.Parameterized):
                     if self._closed:
                         break
                     payload, self._slot = self._slot, None
-                    pointer = self._inbox.take()
+                    pointer = self._inbox.take(self._sent)
                 try:
                     self._on_output(self.handle(payload, pointer))
                 except frames.FrameError as exc:
@@ -238,8 +245,12 @@ class FocusSession(param.Parameterized):
         out, result = self.pipeline.process(image, pointer, clock=clock)
         with clock("encode"):
             jpeg_out = frames.encode_jpeg(out, self.jpeg_quality)
-        reply = {"seq": header.get("seq"), "t": header.get("t"), **result.summary(),
-                 "server_ms": round(clock.total_ms, 1)}
+        seq = header.get("seq")
+        if isinstance(seq, int):
+            self._sent[seq] = result.index
+            if len(self._sent) > SHOWN_REPLIES:
+                del self._sent[next(iter(self._sent))]
+        reply = {"seq": seq, "t": header.get("t"), **result.summary(), "server_ms": round(clock.total_ms, 1)}
         self.records.append(FrameRecord(time.monotonic(), clock.ms, result.state, reply["label"]))
         return frames.pack(reply, jpeg_out)
 

@@ -19,6 +19,8 @@ import cv2
 import numpy as np
 import param
 
+from focusr.carry import velocity
+from focusr.geometry import MIN_BOX_PX, center, clip_box, iou, scaled
 from focusr.types import Box, Detection, Subject, TrackState
 
 # Appearance model
@@ -31,7 +33,6 @@ INNER_MARGIN_X = 0.2  # box width share left out each side of the histogram: mos
 INNER_MARGIN_Y = 0.1  # box height share left out top and bottom: head and feet reach the edges, keep more
 TRACK_LEARN_RATE = 0.05  # appearance learning per confident tracked frame: slow, so drift cannot creep in
 CONFIRM_LEARN_RATE = 0.1  # learning when a detection confirms the box: a detector-checked view is trusted more
-MIN_BOX_PX = 4  # smallest box side: CSRT and the template need a few pixels to work on
 
 # Motion and smoothing
 SMOOTH_MIN_CUTOFF = 0.5  # Hz, One-Euro cutoff at rest: removes a still subject's pixel jitter
@@ -66,30 +67,6 @@ def create_csrt(template_size: int = 144):
         params.template_size = template_size
         return cv2.TrackerCSRT_create(params) if hasattr(cv2, "TrackerCSRT_create") else cv2.TrackerCSRT.create(params)
     return cv2.TrackerCSRT_create()
-
-
-def iou(a: Box, b: Box) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def clip_box(box: Box, shape: tuple[int, int], min_size: float = MIN_BOX_PX) -> Box:
-    h, w = shape[:2]
-    x1, y1, x2, y2 = box
-    x1, x2 = sorted((min(max(x1, 0.0), w - 1.0), min(max(x2, 0.0), float(w))))
-    y1, y2 = sorted((min(max(y1, 0.0), h - 1.0), min(max(y2, 0.0), float(h))))
-    if x2 - x1 < min_size:
-        x2 = min(float(w), x1 + min_size)
-    if y2 - y1 < min_size:
-        y2 = min(float(h), y1 + min_size)
-    return (x1, y1, x2, y2)
-
-
-def center(box: Box) -> tuple[float, float]:
-    return ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
 
 
 class Appearance:
@@ -238,15 +215,27 @@ class Tracker(param.Parameterized):
         return tuple(float(v) for v in self._filter.value)
 
     def lock(self, small: np.ndarray, hsv: np.ndarray, scale: float, subject: Subject,
-             class_group: frozenset[str] = frozenset()) -> None:
+             class_group: frozenset[str] = frozenset(), index: int | None = None,
+             carried: list[Box] = ()) -> None:
+        """Start following `subject` (its box is on this frame, `index`). `carried`: where it was
+        on the frames before, up to this one, oldest first (it was clicked on a frame shown a
+        moment ago and carried here, `focusr.carry`): detections of those frames are compared
+        with those boxes, and its motion over them is its velocity."""
         self.reset()
         self.subject = subject
         self._scale = scale
         self._class_group = class_group or frozenset({subject.label})
-        self._start(small, hsv, tuple(v * scale for v in subject.box))
+        self._start(small, hsv, scaled(subject.box, scale))
         self._appearance = Appearance(small, self._box_small, hsv)
         self._filter.reset(self.raw_box)
         self.state = TrackState.LOCKED
+        self._index = index if index is not None else 0
+        first = self._index - len(carried) + 1
+        for i, box in enumerate(carried[:-1]):
+            self._history.append((first + i, scaled(box, scale)))
+        self._history.append((self._index, self._box_small))
+        vx, vy = velocity(carried)
+        self._velocity = (vx * scale, vy * scale)
 
     def release(self) -> None:
         self.reset()

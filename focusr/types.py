@@ -57,6 +57,7 @@ class Pointer:
     hover: Point | None = None
     click: Point | None = None
     release: bool = False
+    shown: int | None = None  # the frame on screen when the click was made (its index); None: this one
 
 
 @dataclass

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import CHROMIUM, CHROMIUM_FLAGS, make_y4m, served_dashboard  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_FLAGS, make_y4m, picture_point, served_dashboard  # noqa: E402
 
 ASSETS = ROOT / ".cache" / "test-assets"
 
@@ -60,8 +60,7 @@ def main() -> int:
         page.locator("button", has_text="Webcam").click()
         while js("S.counts.displayed") < 30:
             time.sleep(0.2)
-        canvas = page.locator("canvas.focusr-view").bounding_box()
-        at = lambda x, y: (canvas["x"] + x * canvas["width"] / 640, canvas["y"] + y * canvas["height"] / 480)  # noqa
+        at = lambda x, y: picture_point(page, x, y)  # noqa: E731  where the picture is drawn
         locked = False
         if args.footage == "box":  # the box is yellow: click its middle, as a user would
             import base64

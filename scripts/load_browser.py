@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import CHROMIUM, CHROMIUM_FLAGS, make_y4m, served_dashboard  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_FLAGS, make_y4m, picture_point, served_dashboard  # noqa: E402
 
 ASSETS = ROOT / ".cache" / "test-assets"
 
@@ -108,8 +108,7 @@ def main() -> int:
             deadline = time.time() + 60
             while js(page, "S.counts.displayed") < 5 and time.time() < deadline:
                 time.sleep(0.2)
-            canvas = page.locator("canvas.focusr-view").bounding_box()
-            page.mouse.click(canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2)
+            page.mouse.click(*picture_point(page, 320, 240))
             clicked = time.time()
             while js(page, "root.dataset.state") == "idle" and time.time() - clicked < 30:
                 time.sleep(0.05)

@@ -118,6 +118,22 @@ def served_dashboard(env: dict[str, str], log_path: Path, extra_args: list[str] 
         log.close()
 
 
+PICTURE_JS = """(c) => { const r = c.getBoundingClientRect(), st = getComputedStyle(c);
+  return [r.left, r.top, r.width, r.height, c.width, c.height, st.objectFit] }"""
+
+
+def picture_point(page, x: float, y: float, canvas: str = "canvas.focusr-view") -> tuple[float, float]:
+    """Page coordinates of frame pixel (x, y) where the picture is drawn on screen, as a user
+    would point at it. The canvas is shown with object-fit: contain, so a capped height or a
+    fullscreen stage puts bars beside or above the picture: the element's box is not the
+    picture's. The one helper the tests and scripts click through."""
+    left, top, width, height, fw, fh, fit = page.locator(canvas).evaluate(PICTURE_JS)
+    if fit == "contain":
+        s = min(width / fw, height / fh)
+        return left + (width - fw * s) / 2 + x * s, top + (height - fh * s) / 2 + y * s
+    return left + x * width / fw, top + y * height / fh
+
+
 def decode_png_url(url: str) -> np.ndarray:
     import base64
 

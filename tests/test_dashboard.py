@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 from playwright import sync_api as playwright
 
-from browser import CHROMIUM, CHROMIUM_FLAGS, ROOT, canvas_image, decode_png_url, make_webm, make_y4m, served_dashboard
+from browser import (CHROMIUM, CHROMIUM_FLAGS, PICTURE_JS, ROOT, canvas_image, decode_png_url, make_webm, make_y4m,
+                     picture_point, served_dashboard)
 from conftest import asset
+from focusr.geometry import iou
 
 ARTIFACTS = ROOT / "artifacts"
 pytestmark = pytest.mark.timeout(600)
@@ -107,10 +109,8 @@ class Page:
         self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-{step}.png"))
 
     def canvas_point(self, x: float, y: float) -> tuple[float, float]:
-        """Page coordinates of source-frame pixel (x, y)."""
-        box = self.page.locator("canvas.focusr-view").bounding_box()
-        w, h = self.js("[root.querySelector('canvas').width, root.querySelector('canvas').height]")
-        return box["x"] + x * box["width"] / w, box["y"] + y * box["height"] / h
+        """Page coordinates of source-frame pixel (x, y), where the picture is drawn."""
+        return picture_point(self.page, x, y)
 
     def find_subject(self, candidates):
         """Sweep the pointer like a user until the page shows a hover box; return the point and box."""
@@ -186,11 +186,14 @@ def test_click_a_pedestrian_locks_and_blurs_the_background_then_escape_releases(
     # status line (twice a second) can show the lock, and then LOST is the right answer
     grid = [(x, y) for y in (220, 200, 240, 180, 260, 300) for x in range(330, 560, 24)]
     (x, y), hover = tab.find_subject(grid)
+    hover_label = tab.js("S.last.hover_label")
     before = tab.frame()
     s_before, b_before = subject_vs_background(before, hover)
     tab.shot("hover")
     tab.page.mouse.click(*tab.canvas_point(x, y))
     tab.wait("root.dataset.state === 'locked'", what="locked state")
+    locked = tab.js("[S.last.label, S.last.box]")
+    assert locked[0] == hover_label and iou(locked[1], hover) >= 0.5, (locked, hover_label, hover)  # who
     assert tab.status_says("locked", timeout=20)
     # the state shows in its colour: the status line's word and the frame around the video
     assert tab.page.locator(".st-locked").evaluate("e => getComputedStyle(e).color") == "rgb(80, 220, 80)"
@@ -212,6 +215,108 @@ def test_click_a_pedestrian_locks_and_blurs_the_background_then_escape_releases(
     assert sharpness(released[200:, :]) > 0.8 * sharpness(before[200:, :])  # sharp again
     tab.shot("released")
     assert not tab.errors, tab.errors
+
+
+WALKERS = [(x, y) for y in (220, 200, 240, 180, 260, 300) for x in range(330, 560, 24)]
+
+
+def test_the_pointer_maps_to_the_picture_where_it_is_drawn_letterboxed_and_fullscreen(chromium, server):
+    """At 1400x900 the video's height is capped, so the canvas element is wider than the picture
+    it shows (object-fit: contain puts bars beside it); fullscreen puts wider bars. A hover must
+    land on the frame pixel under the pointer, a bar is off the picture, and the hover box the
+    server returns is the subject under that pixel."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    tab = Page(context, server[0], "pointer-mapping")
+    try:
+        start_webcam(tab)
+        for layout in ("letterboxed", "fullscreen"):
+            if layout == "fullscreen":
+                tab.page.keyboard.press("f")
+                tab.wait("document.fullscreenElement !== null", timeout=10, what="fullscreen")
+                time.sleep(0.5)
+            left, top, width, height, fw, fh, fit = tab.page.locator("canvas.focusr-view").evaluate(PICTURE_JS)
+            scale = min(width / fw, height / fh)
+            bar = (width - fw * scale) / 2
+            assert fit == "contain" and (fw, fh) == (640, 480)
+            assert bar > 20, f"{layout}: expected bars beside the picture, element {width:.0f} px, picture {fw * scale:.0f} px"
+            for x, y in ((10, 10), (630, 470), (320, 240), (100, 400)):  # corners: where a wrong map is worst
+                tab.page.mouse.move(*tab.canvas_point(x, y))
+                sent = tab.wait("S.data.hover.length === 2 && S.data.hover", timeout=5, what="a hover")
+                assert abs(sent[0] - x) <= 1 and abs(sent[1] - y) <= 1, (layout, (x, y), sent)
+                time.sleep(0.06)  # hovers are throttled to 20 a second
+            tab.page.mouse.move(left + bar / 2, top + height / 2)  # on the bar left of the picture
+            tab.wait("S.data.hover.length === 0", timeout=5, what="no hover on the bar")
+            # a walker: pointing at one shows its box (drawn where the walker is on that frame)
+            (x, y), hover = tab.find_subject(WALKERS)
+            assert tab.js("S.last.hover_label") in ("Normal", "Fall") and hover[2] - hover[0] > 10, hover
+            tab.shot(layout)
+        assert not tab.errors, tab.errors
+    finally:
+        tab.close()
+        context.close()
+
+
+def click_hovered_subject(tab: Page, grid, what: str) -> dict:
+    """As a user: move the pointer until an amber box shows, click inside it off-centre (30% from
+    its left, 35% from its top) where it is drawn on screen, and see what gets locked. Returns
+    the hovered box and label, the lock's box and label, and how long the lock took to show."""
+    (x, y), hover = tab.find_subject(grid)
+    hover_label = tab.js("S.last.hover_label")
+    seen = tab.js("S.last.seq")
+    cx, cy = hover[0] + 0.3 * (hover[2] - hover[0]), hover[1] + 0.35 * (hover[3] - hover[1])
+    t0 = time.perf_counter()
+    tab.page.mouse.click(*tab.canvas_point(cx, cy))
+    # every reply until the lock shows: the hover box of the one before it is where the hovered
+    # subject was one frame before the lock (the box follows its subject), the fair comparison
+    before, head = {"hover": hover}, None
+    while time.perf_counter() - t0 < 10:
+        head = tab.js("S.last")
+        if head["seq"] > seen and head["state"] == "locked" and head["box"]:
+            break
+        if head["seq"] > seen and head.get("hover"):
+            before = head
+        time.sleep(0.005)
+    ms = (time.perf_counter() - t0) * 1000
+    assert head and head["state"] == "locked", f"{what}: no lock within 10 s"
+    time.sleep(0.6)
+    tab.shot(what)
+    return {"hover": hover, "hover_label": hover_label, "box": head["box"], "label": head["label"], "ms": round(ms),
+            "iou": round(iou(head["box"], before["hover"]), 2), "iou_with_clicked_box": round(iou(head["box"], hover), 2)}
+
+
+@pytest.mark.parametrize("source", ["camera", "file"])
+def test_a_click_locks_the_hovered_walker_letterboxed_and_fullscreen(chromium, server, source):
+    """The core gesture, checked for WHO: the lock is the walker whose amber box was clicked
+    (same label, IoU >= 0.5 with the hovered box), in a letterboxed window and in fullscreen,
+    on the fake camera and on a video file opened in the page."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    tab = Page(context, server[0], f"click-who-{source}")
+    try:
+        if source == "camera":
+            start_webcam(tab)
+        else:
+            webm = make_webm(asset("vtest.avi"), asset("vtest.avi").with_name("vtest.webm"), frames=400)
+            tab.page.locator("input[type=file]").set_input_files(str(webm))
+            tab.wait("S.counts.displayed > 5", what="frames from the file")
+        results = []
+        for layout in ("letterboxed", "fullscreen"):
+            if layout == "fullscreen":
+                tab.page.keyboard.press("f")
+                tab.wait("document.fullscreenElement !== null", timeout=10, what="fullscreen")
+                time.sleep(0.5)
+            got = click_hovered_subject(tab, WALKERS, f"{layout}-locked")
+            results.append(got)
+            tab.page.keyboard.press("Escape")
+            tab.wait("root.dataset.state === 'idle'", what="released")
+        print(results)
+        for got in results:
+            # the walker whose box was clicked: its label, and its box as clicked (one or two frames
+            # before the lock) or as shown just before the lock, on a machine slow enough to lag
+            assert got["label"] == got["hover_label"] and max(got["iou"], got["iou_with_clicked_box"]) >= 0.5, got
+        assert not tab.errors, tab.errors
+    finally:
+        tab.close()
+        context.close()
 
 
 def test_plots_receive_fps_latency_and_state(tab):

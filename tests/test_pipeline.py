@@ -3,7 +3,7 @@
 import numpy as np
 
 from focusr.timing import PIPELINE_STAGES as STAGES
-from focusr.track import iou
+from focusr.geometry import iou
 from focusr.types import Pointer, TrackState
 from synthetic import Thing, linear, make_scene, matte_iou, still
 

@@ -50,7 +50,7 @@ def test_bad_frames_are_dropped_and_counted_and_the_session_goes_on():
         s.close(wait=2)
 
 
-def test_pointer_input_is_validated_and_click_floods_are_bounded():
+def test_pointer_input_is_validated_and_the_newest_click_wins():
     s, got, errors, arrived = make_session()
     try:
         s.submit(good_frame(1))
@@ -58,10 +58,12 @@ def test_pointer_input_is_validated_and_click_floods_are_bounded():
         for bad in (None, "x", [1], [float("nan"), 2], [1e9, 5], {"a": 1}, [-1, 5]):
             s.click(bad)
             s.hover(bad)
-        assert s._inbox.clicks == [] and s._inbox.hover is None
-        for _ in range(1000):
-            s.click([100, 100])
-        assert len(s._inbox.clicks) <= 4
+        assert s._inbox.click is None and s._inbox.hover is None
+        for i in range(1000):  # a flood is not a queue: one click waits, the newest
+            s.click([100 + i % 7, 100], seq=1)
+        assert s._inbox.click == (100 + 999 % 7, 100) and s._inbox.click_seq == 1
+        s.click([50, 60], seq="7")  # a seq that is not a frame number is ignored, the click is not
+        assert s._inbox.click == (50, 60) and s._inbox.click_seq is None
     finally:
         s.close(wait=2)
 

@@ -3,7 +3,8 @@
 import cv2
 import numpy as np
 
-from focusr.track import Tracker, iou
+from focusr.track import Tracker
+from focusr.geometry import iou
 from focusr.types import Subject, TrackState
 from synthetic import Thing, linear, make_scene
 

@@ -224,6 +224,7 @@ S.show = async (payload) => {
   }
   S.ctx.drawImage(bitmap, 0, 0)
   bitmap.close()
+  S.shownSeq = head.seq
   if (S.diag && S.sentTimes[head.seq] && S.diag.length < 5000) {
     S.diag.push([S.sentTimes[head.seq] - head.t, received - S.sentTimes[head.seq], performance.now() - received])
   }
@@ -241,24 +242,39 @@ S.show = async (payload) => {
   screen.style.cursor = head.hover ? 'pointer' : 'crosshair'
 }
 
-S.toSource = (e) => {
+// Where the picture is drawn: the canvas is shown with object-fit: contain, so inside its box
+// the picture may have bars left and right (a capped height) or above and below. Pointer
+// positions are mapped over the picture, not the element; a point on a bar is off the picture.
+S.picture = () => {
   const r = screen.getBoundingClientRect()
-  if (!r.width || !screen.width) return null
-  return [(e.clientX - r.left) * screen.width / r.width, (e.clientY - r.top) * screen.height / r.height]
+  if (!r.width || !r.height || !screen.width || !screen.height) return null
+  const s = Math.min(r.width / screen.width, r.height / screen.height)
+  return {left: r.left + (r.width - screen.width * s) / 2, top: r.top + (r.height - screen.height * s) / 2, scale: s}
 }
-screen.addEventListener('mousemove', (e) => {
+S.toSource = (e) => {
+  const p = S.picture()
+  if (!p) return null
+  const x = (e.clientX - p.left) / p.scale, y = (e.clientY - p.top) / p.scale
+  return x >= 0 && y >= 0 && x < screen.width && y < screen.height ? [x, y] : null
+}
+S.shownSeq = null  // the frame on screen: a click refers to what the user saw
+S.hoverAt = (e) => {
   const now = performance.now()
   if (now - S.lastHover < 50) return  // 20 updates a second is plenty for a hover box
   S.lastHover = now
   const p = S.toSource(e)
   if (p) data.hover = p
-})
-screen.addEventListener('mouseleave', () => { data.hover = [] })
+  else if (data.hover.length) data.hover = []
+}
+screen.addEventListener('pointermove', S.hoverAt)
+screen.addEventListener('pointerleave', () => { data.hover = [] })
+// a finger lifts: nothing is hovered any more (the box would otherwise stay stuck)
+screen.addEventListener('pointerup', (e) => { if (e.pointerType !== 'mouse') data.hover = [] })
 screen.addEventListener('click', (e) => {
   const p = S.toSource(e)
   if (!p) return
   root.focus()
-  data.click = {x: p[0], y: p[1], n: ++S.clicks}
+  data.click = {x: p[0], y: p[1], n: ++S.clicks, seq: S.shownSeq}
   if (S.paused) S.send()  // a paused frame still takes focus
 })
 

@@ -1,0 +1,168 @@
+"""Carrying a clicked subject from the frame the user saw to the frame being processed now.
+
+The user clicks a box drawn on a frame shown a moment ago, from detections of an earlier
+frame still: by the time the click is handled the subject has moved on, 10 to 60 pixels for
+a walker. The tracker must start where the subject is now, or it learns the background.
+Pyramidal Lucas-Kanade flow follows points on the subject through a few of the frames in
+between (a forward-backward check drops points that slid off it); their median motion moves
+the box. A few milliseconds, and steady on textured subjects where CSRT, tuned for speed
+per frame, slips on a busy background when it has to jump several frames at once.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from focusr.geometry import center, clip_box
+from focusr.types import Box
+
+CARRY_STEPS = 6  # flow steps at most between the clicked frame and now (frames in between are skipped evenly)
+WORK_SIZE = 120  # px: the subject's longest side at the scale flow runs at (never above full resolution)
+MAX_POINTS = 80  # corners followed on the subject
+INNER = (0.2, 0.1)  # share of the box's width, height left out each side when no mask: mostly background there
+FB_ERROR = 1.0  # px (work scale): a point that does not come back to where it started within this is dropped
+MIN_POINTS = 5  # fewer surviving points than this: the motion is not known from the flow
+KEEP_SHARE = 0.3  # below this share of its points left the subject is hidden: it moves on at its last speed
+AGREE = 2.0  # px (work scale): a point whose motion differs from the median by more is not on the subject
+LK = dict(winSize=(15, 15), maxLevel=3, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03))
+
+
+def carry(frames: list[np.ndarray], box: Box, mask: np.ndarray | None = None) -> list[Box]:
+    """The subject's box on each of `frames` (oldest first; `box` is on the first, `mask`, if
+    given, its frame-sized bool mask there). Frames between the flow's steps get the box of
+    the nearest step; the last frame always gets its own."""
+    n = len(frames)
+    if n < 2:
+        return [box] * n
+    x1, y1, x2, y2 = box
+    s = min(1.0, WORK_SIZE / max(x2 - x1, y2 - y1, 1.0))
+    grey = _Grey(frames, s)
+    chain = _chain(0, n - 1)
+    return _moved(box, chain, _follow(grey, chain, _points(grey[0], box, mask, s)), n, s, frames[0].shape)
+
+
+def velocity(boxes: list[Box]) -> tuple[float, float]:
+    """Pixels a frame the carried subject moved, on average."""
+    if len(boxes) < 2:
+        return (0.0, 0.0)
+    (ax, ay), (bx, by) = center(boxes[0]), center(boxes[-1])
+    return ((bx - ax) / (len(boxes) - 1), (by - ay) / (len(boxes) - 1))
+
+
+class _Grey:
+    """The frames in grey at the work scale, each made once, when first needed."""
+
+    def __init__(self, frames, s: float):
+        self.frames, self.s, self._made = frames, s, {}
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        if i not in self._made:
+            frame = self.frames[i]
+            grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+            self._made[i] = cv2.resize(grey, None, fx=self.s, fy=self.s, interpolation=cv2.INTER_AREA) \
+                if self.s < 1 else grey
+        return self._made[i]
+
+
+def _chain(a: int, b: int) -> list[int]:
+    """Frame indices from a to b (either way), at most CARRY_STEPS steps, evenly spaced."""
+    n = abs(b - a)
+    steps = min(n, CARRY_STEPS)
+    sign = 1 if b >= a else -1
+    return [a] + [a + sign * round(k * n / steps) for k in range(1, steps + 1)] if steps else [a]
+
+
+def _follow(grey: _Grey, chain: list[int], points) -> list[tuple[float, float]] | None:
+    """How far the points moved (median, work scale) from the chain's first frame to each of its
+    frames; None if there was nothing to follow. Points that disagree with the rest are dropped;
+    once too few are left the subject is hidden, and it goes on at its last speed."""
+    if points is None:
+        return None
+    moves, total, speed, start = [(0.0, 0.0)], (0.0, 0.0), None, len(points)
+    for a, b in zip(chain, chain[1:]):
+        moved = None
+        if len(points) >= max(MIN_POINTS, KEEP_SHARE * start):
+            moved, points = _flow(grey[a], grey[b], points)
+        if moved is not None:
+            speed = (moved[0] / abs(b - a), moved[1] / abs(b - a))
+        elif speed is not None:
+            moved, points = (speed[0] * abs(b - a), speed[1] * abs(b - a)), points[:0]
+        if moved is not None:
+            total = (total[0] + moved[0], total[1] + moved[1])
+        moves.append(total)
+    return moves
+
+
+def _moved(box: Box, chain: list[int], moves, n: int, s: float, shape) -> list[Box]:
+    """The box on each of n frames: moved as the chain frame nearest to it says."""
+    if moves is None:
+        return [box] * n
+    out = []
+    for i in range(n):
+        k = min(range(len(chain)), key=lambda c: (abs(chain[c] - i), -c))
+        dx, dy = float(moves[k][0]) / s, float(moves[k][1]) / s
+        out.append(clip_box((box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy), shape))
+    return out
+
+
+def _points(grey: np.ndarray, box: Box, mask: np.ndarray | None, s: float) -> np.ndarray | None:
+    h, w = grey.shape[:2]
+    where = np.zeros((h, w), np.uint8)
+    if mask is not None and mask.any():
+        where = cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    else:
+        x1, y1, x2, y2 = (v * s for v in box)
+        mx, my = INNER[0] * (x2 - x1), INNER[1] * (y2 - y1)
+        xa, ya = max(int(x1 + mx), 0), max(int(y1 + my), 0)
+        xb, yb = min(int(np.ceil(x2 - mx)), w), min(int(np.ceil(y2 - my)), h)
+        where[ya:yb, xa:xb] = 1
+    if not where.any():
+        return None
+    found = cv2.goodFeaturesToTrack(grey, MAX_POINTS, 0.01, 3, mask=where)
+    return found if found is not None and len(found) >= MIN_POINTS else None
+
+
+def _flow(a: np.ndarray, b: np.ndarray, points: np.ndarray):
+    """Median motion of the points from a to b, and the points that moved with it, where they
+    landed. A point is dropped if it does not come back to where it started (forward-backward
+    check) or moved otherwise than the rest: it slid onto something passing in front."""
+    ahead, ok, _ = cv2.calcOpticalFlowPyrLK(a, b, points, None, **LK)
+    back, ok_back, _ = cv2.calcOpticalFlowPyrLK(b, a, ahead, None, **LK)
+    good = (ok.ravel() == 1) & (ok_back.ravel() == 1) & (np.linalg.norm((back - points).reshape(-1, 2), axis=1) < FB_ERROR)
+    if good.sum() < MIN_POINTS:
+        return None, points[:0]
+    motion = (ahead - points).reshape(-1, 2)
+    median = np.median(motion[good], axis=0)
+    good &= np.linalg.norm(motion - median, axis=1) < AGREE
+    if good.sum() < MIN_POINTS:
+        return None, points[:0]
+    return tuple(np.median(motion[good], axis=0)), ahead[good].reshape(-1, 1, 2)
+
+
+class Follow:
+    """A detection's box carried frame by frame to where its subject is now: the hover box is
+    drawn on the subject, not where the detector saw it a few frames ago, and a click on it
+    starts from there. One flow step a frame while the same detection stays under the pointer;
+    a new one is carried from its own frame (`frames_since`) once."""
+
+    def __init__(self):
+        self._source = None
+        self._index = -1
+        self._frame: np.ndarray | None = None
+        self.box: Box | None = None
+
+    def follow(self, source, detected_at: int, frame: np.ndarray, index: int, frames_since) -> Box | None:
+        """`source`: the detection under the pointer (None: nothing); `frames_since(i)`: the
+        frames from i to this one, or None when they are gone."""
+        if source is None:
+            self._source, self.box, self._frame = None, None, None
+            return None
+        if source is self._source and self._index == index - 1 and self._frame is not None \
+                and self._frame.shape == frame.shape:
+            self.box = carry([self._frame, frame], self.box)[-1]
+        else:
+            past = frames_since(detected_at)
+            self.box = carry(past, source.box, source.mask)[-1] if past else source.box
+        self._source, self._index, self._frame = source, index, frame
+        return self.box

@@ -1,0 +1,190 @@
+"""A click locks the subject the user saw under the cursor: deterministic, at the session level.
+
+Synthetic footage with known trajectories (four textured subjects of one class that cross,
+moving 2-6 px a frame) goes through a real FocusSession exactly as the page drives it: binary
+JPEG frames, one in flight, hover and click between frames. A scripted background detector
+returns the true boxes three frames late with jitter. Clicks name the reply that was on
+screen; they reach the server one to three frames later; they land off-centre, near edges,
+just outside the box, between two subjects. Every click is checked for WHO got locked.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from focusr import frames
+from focusr.geometry import iou
+from focusr.pipeline import REGION_MAX_SHARE, FocusPipeline
+from focusr.session import FocusSession
+from focusr.types import Pointer
+from scripted import LABEL, SIZE, ScriptedBackground, ScriptedDetector, crossing_scene
+from synthetic import Thing, make_scene, still
+
+
+class Page:
+    """Drives a session like camera.js: one frame in flight, the reply's header is what is shown."""
+
+    def __init__(self, scene, lag: int = 3):
+        self.scene = scene
+        self.background = ScriptedBackground(scene, lag=lag)
+        pipeline = FocusPipeline(background=self.background, detector=ScriptedDetector(), rack_focus=0.0)
+        self.replies: list[dict] = []
+        self._got = threading.Event()
+        self.session = FocusSession(on_output=self._out, pipeline=pipeline)
+        self.i = 0  # next frame of the footage
+
+    def _out(self, payload):
+        self.replies.append(frames.unpack(payload)[0])
+        self._got.set()
+
+    def step(self) -> dict:
+        self._got.clear()
+        seq = self.i + 1
+        self.session.submit(frames.pack({"seq": seq, "t": 0.0}, frames.encode_jpeg(self.scene.frames[self.i], 90)))
+        assert self._got.wait(20), "no reply"
+        self.i += 1
+        reply = self.replies[-1]
+        assert reply["seq"] == seq and "dropped" not in reply, reply
+        return reply
+
+    def truth(self, k: int, frame: int | None = None):
+        return self.scene.things[k].box_at(self.i - 1 if frame is None else frame)
+
+    def who(self, box) -> tuple[int, float]:
+        """Which subject a box is on, now, and how well."""
+        scores = [iou(box, self.truth(k)) for k in range(len(self.scene.things))]
+        return int(np.argmax(scores)), max(scores)
+
+    def close(self):
+        self.session.close(wait=5)
+
+
+def clear_of_others(page: Page, k: int, frame: int, limit: float = 0.15) -> bool:
+    box = page.truth(k, frame)
+    return all(iou(box, page.truth(j, frame)) < limit for j in range(len(page.scene.things)) if j != k)
+
+
+# where in (or near) the box the user clicks: fractions of its width and height; outside the
+# box by a few pixels for the last two (within the 12 px tolerance of a shown box)
+SPOTS = [(0.3, 0.35), (0.08, 0.9), (0.92, 0.1), (0.5, 0.04), (0.7, 0.6), (-0.06, 0.5), (0.5, 1.05)]
+
+
+def test_every_click_locks_the_hovered_subject_carried_to_now():
+    scene = crossing_scene(400)
+    page = Page(scene)
+    results = []
+    try:
+        for _ in range(8):  # the first detections come in
+            page.step()
+        trial, last_key = 0, 0
+        while page.i < len(scene.frames) - 20 and trial < 21:
+            k = trial % len(scene.things)
+            if not clear_of_others(page, k, page.i - 1):
+                page.step()
+                continue
+            # the pointer goes to the subject as the user sees it, and rests until a box shows
+            x1, y1, x2, y2 = page.truth(k)
+            page.session.hover(((x1 + x2) / 2, (y1 + y2) / 2))
+            for _ in range(12):
+                reply = page.step()
+                if reply["hover"] is not None:
+                    break
+            hover = reply["hover"]
+            # the box is on the subject as it is on the frame shown, and the user saw that subject
+            # plainly while the box came up (detections are of a frame up to 8 earlier)
+            if hover is None or page.who(hover) != (k, pytest.approx(page.who(hover)[1])) or page.who(hover)[1] < 0.5 \
+                    or not all(clear_of_others(page, k, f) for f in range(page.i - 12, page.i)):
+                page.session.hover(None)
+                page.step()
+                continue
+            hover_iou = page.who(hover)[1]
+            fx, fy = SPOTS[trial % len(SPOTS)]
+            hx1, hy1, hx2, hy2 = hover
+            point = (min(max(hx1 + fx * (hx2 - hx1), 0), SIZE[0] - 1), min(max(hy1 + fy * (hy2 - hy1), 0), SIZE[1] - 1))
+            clicked_on = reply["seq"]
+            for _ in range(trial % 3):  # the click reaches the server 1 to 3 frames after it was made
+                page.step()
+            page.session.click(point, seq=clicked_on)
+            if trial % 5 == 4:  # a double click: the same spot twice; it locks once
+                page.session.click(point, seq=clicked_on)
+            reply = page.step()
+            key = page.session.pipeline.tracker.subject.key
+            who, score = page.who(reply["box"]) if reply["box"] else (None, 0.0)
+            held = []
+            for _ in range(6):  # and it stays on them
+                later = page.step()
+                held.append(page.who(later["box"])[0] == k if later["box"] else False)
+            results.append({"trial": trial, "target": k, "point": point, "delay": trial % 3 + 1,
+                            "state": reply["state"], "label": reply["label"], "who": who, "iou": round(score, 2),
+                            "held": all(held), "locks": key - last_key, "box": reply["box"], "hover_iou": round(hover_iou, 2),
+                            "truth": [round(v) for v in page.truth(k, page.i - 7)]})
+            last_key = key
+            page.session.hover(None)
+            if trial % 2:
+                page.session.release()
+            page.step()
+            trial += 1
+    finally:
+        page.close()
+    print("\n".join(map(str, results)))
+    assert len(results) >= 20, results
+    wrong = [r for r in results if not (r["state"] == "locked" and r["label"] == LABEL and r["who"] == r["target"]
+                                        and r["iou"] >= 0.5 and r["held"] and r["locks"] == 1)]
+    assert not wrong, wrong  # every click, the subject the user pointed at: 100%
+
+
+def test_a_click_between_two_subjects_takes_the_one_whose_box_it_is_within_tolerance_of():
+    """Two still subjects 30 px apart: a click 6 px right of the left one's shown box is on
+    nothing, within tolerance of that box only; a click 6 px left of the right one's, the right."""
+    n = 40
+    a = Thing((60, 120), (40, 160, 230), 1, still((250, 240), n))
+    b = Thing((60, 120), (200, 90, 60), 2, still((340, 240), n), shape="rect")
+    for x, want in ((286.0, 0), (304.0, 1)):
+        page = Page(make_scene(n, size=SIZE, things=[a, b], seed=3))
+        page.background.jitter = 0.0
+        try:
+            for _ in range(10):
+                reply = page.step()
+            page.session.click((x, 240.0), seq=reply["seq"])
+            reply = page.step()
+            assert reply["state"] == "locked" and page.who(reply["box"])[0] == want, (x, reply)
+        finally:
+            page.close()
+
+
+def test_a_click_on_the_locked_subject_keeps_it_and_a_click_off_every_box_grows_a_bounded_region():
+    scene = crossing_scene(60)
+    page = Page(scene)
+    try:
+        for _ in range(10):
+            reply = page.step()
+        box = page.background.detections(page.i - 1)[2].box  # a box as the detector would have it
+        page.session.click(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), seq=reply["seq"])
+        reply = page.step()
+        key = page.session.pipeline.tracker.subject.key
+        x1, y1, x2, y2 = reply["box"]
+        page.session.click((x1 + 0.8 * (x2 - x1), y1 + 0.2 * (y2 - y1)), seq=reply["seq"])  # on the green box
+        reply = page.step()
+        assert page.session.pipeline.tracker.subject.key == key and page.who(reply["box"])[0] == 2
+        # the top-left corner is background far from every subject: a region, never most of the frame
+        page.session.click((20.0, 20.0), seq=reply["seq"])
+        reply = page.step()
+        x1, y1, x2, y2 = reply["box"]
+        assert reply["label"] == "object" and x1 < 20 < x2 and y1 < 20 < y2, reply
+        assert (x2 - x1) * (y2 - y1) <= REGION_MAX_SHARE * SIZE[0] * SIZE[1], reply
+    finally:
+        page.close()
+
+
+def test_a_click_that_would_grow_over_most_of_the_frame_locks_a_square_around_it(no_detector_pipeline):
+    """A flat wall over most of the picture: growing from a click on it would take the wall."""
+    frame = np.full((480, 640, 3), (90, 120, 150), np.uint8)
+    frame[:, 560:] = (30, 30, 30)
+    p = no_detector_pipeline
+    _, res = p.process(frame, Pointer(click=(300.0, 240.0)))
+    x1, y1, x2, y2 = res.subject.box
+    assert res.subject.kind == "region" and x1 < 300 < x2 and y1 < 240 < y2
+    assert (x2 - x1) * (y2 - y1) <= REGION_MAX_SHARE * 640 * 480, res.subject.box
