@@ -25,11 +25,12 @@ from focusr.schedule import DetectionSchedule
 from focusr.segment import Segmenter, grow_region
 from focusr.shown import Choice, RecentFrames, Shown, ShownFrames, resolve, tolerance
 from focusr.timing import FpsMeter, StageClock
-from focusr.track import Tracker
+from focusr.track import Tracker, full_grid_scale
 from focusr.types import Box, Detection, FrameResult, Pointer, Subject, TrackState
 
 CLICK_SQUARE_RADIUS = 1 / 12  # nothing (sensible) grows from the click: lock a square this share of the frame around it
 REGION_MAX_SHARE = 0.3  # a region grown from a click larger than this share of the frame is not what the user meant
+SMALL_GRID = 0.83  # CSRT grids under this share of the full one (30 of 36 cells) can cost twice as much
 MIN_TRACK_SCALE = 0.15  # below this, a huge subject's tracking copy loses the detail CSRT needs
 
 
@@ -50,7 +51,9 @@ class FocusPipeline(param.Parameterized):
     )
     track_scale = param.Number(
         default=0.5, bounds=(0.2, 1.0), step=0.05,
-        doc="Largest scale the tracker works at; a large subject is tracked on a smaller copy of the frame.",
+        doc="Largest scale the tracker works at; a large subject is tracked on a smaller copy of the frame. "
+            "A small subject may go above it, up to full scale, so that CSRT keeps its full feature grid "
+            "(`track.full_grid_scale`).",
     )
     track_size = param.Integer(
         default=80, bounds=(32, 256), doc="Subjects are tracked at a scale that makes them about this many pixels long."
@@ -170,8 +173,12 @@ class FocusPipeline(param.Parameterized):
         self._recent.add(index, frame)
         if pointer.release:
             self.release()
-        with clock("detect"):
+        with clock("detect"):  # what can be focused: detections, and the one under the pointer where it is now
             fresh, fresh_at = self._detect(frame, pointer, index, t)
+            source = under_point(self._detections, pointer.hover) if pointer.hover is not None else None
+            box = self._hover.follow(source, self._detections_at, frame, index,
+                                     lambda at: self._recent.since(at, frame.shape))
+            hover = replace(source, box=box, mask=None) if source is not None else None
         with clock("track"):
             update = self._track(frame, pointer, index, t, dt, fresh, fresh_at)
         with clock("segment"):
@@ -179,10 +186,6 @@ class FocusPipeline(param.Parameterized):
         with clock("render"):
             previous, mix = self._rack.step(t, self.rack_focus)
             out = self.renderer.render(frame, matte, previous, mix)
-        source = under_point(self._detections, pointer.hover) if pointer.hover is not None else None
-        box = self._hover.follow(source, self._detections_at, frame, index,
-                                 lambda at: self._recent.since(at, frame.shape))
-        hover = replace(source, box=box, mask=None) if source is not None else None
         with clock("overlay"):
             self._fps.tick()
             if self.overlays:
@@ -319,6 +322,9 @@ class FocusPipeline(param.Parameterized):
         # CSRT's cost grows with the subject's size in pixels: track big subjects on a smaller copy
         x1, y1, x2, y2 = now
         self._scale = float(np.clip(self.track_size / max(x2 - x1, y2 - y1, 1.0), MIN_TRACK_SCALE, self.track_scale))
+        full = full_grid_scale(x2 - x1, y2 - y1, self.tracker.template_size)
+        if self._scale < SMALL_GRID * full:  # a small subject: track it larger, on CSRT's full grid
+            self._scale = min(1.0, full)
         small = self._tracking_copy(frame)
         self.tracker.lock(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), self._scale,
                           Subject(now, label, kind, self._subject_key), group, index=index, carried=carried)

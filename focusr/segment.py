@@ -202,6 +202,11 @@ class Segmenter(param.Parameterized):
             self._mp.close()
             self._mp = None
 
+    def load(self) -> bool:
+        """Start the person segmenter now (a few hundred ms), not on the first click on a person;
+        False if it cannot be had (`error` says why)."""
+        return self._person_segmenter() is not None
+
     def _person_segmenter(self):
         if self._mp is None and self.error is None:
             try:

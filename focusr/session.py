@@ -186,6 +186,7 @@ class FocusSession(param.Parameterized):
         try:
             self._apply_changes()  # the page's settings (its chosen detector) before the first load
             self.pipeline.detector.model  # load (once per process) here, never on the event loop
+            self.pipeline.segmenter.load()  # and the person segmenter, so no click waits for it
             while True:
                 with self._lock:
                     while self._slot is None and not self._closed:

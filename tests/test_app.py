@@ -11,8 +11,9 @@ from synthetic import Thing, make_scene, still
 
 
 @pytest.fixture
-def app(person_weights, monkeypatch, tmp_path):
+def app(person_weights, selfie_model, monkeypatch, tmp_path):
     monkeypatch.setenv("FOCUSR_DETECTOR", str(person_weights))
+    monkeypatch.setenv("FOCUSR_SEGMENTER", str(selfie_model))
     monkeypatch.setenv("FOCUSR_CACHE", str(tmp_path))  # nothing cached; FOCUSR_OFFLINE: nothing fetched
     a = FocusrApp()
     yield a
