@@ -298,6 +298,7 @@ def _counting(fn, counts: dict, key: str):
 def run(args) -> int:
     from focusr import frames as wire
     from focusr import models
+    from focusr.cli import load_models
     from focusr.detect import Detector
     from focusr.pipeline import FocusPipeline
     from focusr.session import FocusSession
@@ -325,10 +326,13 @@ def run(args) -> int:
     except ValueError as exc:
         raise InputError(str(exc).splitlines()[0]) from None
     pipeline.segmenter.person_model = segmenter
+    notices = load_models(pipeline, args.weights, segmenter, (h, w), args.person_labels)  # named: must load
     settings = {k: v for k, v in pipeline.detector.param.values().items() if k != "name"}
     naive_detector = Detector(**settings)
     if not naive_detector.available:
         raise InputError(f"{naive_detector.error}. Or pass --weights yolov8n-seg.yaml to time the default model's size")
+    for notice in notices:  # the detector is there: what is left is the segmenter's
+        print(f"focusr: warning: {notice}", file=sys.stderr)
     if args.click:
         try:
             click = tuple(float(v) for v in args.click.split(","))

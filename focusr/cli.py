@@ -4,16 +4,19 @@
     focusr render INPUT -o OUTPUT.mp4 --focus T:X,Y [--focus T:X,Y ...] [--release T]
                   [--masks MASKS.npz] [--report REPORT.json]     the engine on a video file, offline
     focusr bench VIDEO [--size WxH] ...                          the pipeline against the naive design
+    focusr --version
 
-Bad input ends with status 2 and one line on stderr, never a traceback. Option defaults
-are read from the parameters they set, so the two cannot disagree.
+Bad input ends with status 2 and one line on stderr naming the option as typed, never a
+traceback; Ctrl-C with 130. Option defaults and bounds are read from the parameters they set,
+so the two cannot disagree. `render` itself (checks, atomic outputs, summary) is in
+focusr/render_job.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +26,8 @@ import numpy as np
 from focusr.video import InputError
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,9 +47,9 @@ def parse_focus(text: str) -> FocusEvent:
         x, y = xy.split(",", 1)
         event = FocusEvent(float(t), (float(x), float(y)))
     except ValueError:
-        raise InputError(f"--focus {text!r}: expected T:X,Y, e.g. 1.5:320,240") from None
+        raise InputError(f"--focus {text}: expected T:X,Y (seconds:pixels), e.g. --focus 1.5:320,240") from None
     if event.t < 0 or not all(np.isfinite([event.t, *event.point])):
-        raise InputError(f"--focus {text!r}: T must be a finite time >= 0 and X,Y finite pixels")
+        raise InputError(f"--focus {text}: T must be a time in seconds >= 0 and X,Y finite pixels, e.g. 1.5:320,240")
     return event
 
 
@@ -52,10 +57,33 @@ def parse_time(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise InputError(f"--release {text!r}: expected seconds, e.g. 4.0") from None
+        raise InputError(f"--release {text}: expected seconds, e.g. --release 4.0") from None
     if not np.isfinite(value) or value < 0:
-        raise InputError(f"--release {text!r}: expected seconds >= 0")
+        raise InputError(f"--release {text}: expected seconds >= 0, e.g. --release 4.0")
     return value
+
+
+def check_bounds(option: str, value, parameter, unit: str = "") -> None:
+    """Refuse a value outside its parameter's bounds, naming the option as the user typed it
+    (never the parameter inside)."""
+    lo, hi = parameter.bounds
+    if not (lo <= value <= hi):  # NaN fails too
+        raise InputError(f"{option} must be between {lo:g} and {hi:g}{unit}, not {value:g}")
+
+
+# A value that starts with '-' after these is the option's value (argparse would take
+# `--focus -1:10,10` for an unknown option and say "expected one argument").
+VALUE_OPTIONS = ("--focus", "--release")
+
+
+def join_dash_values(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in VALUE_OPTIONS and re.match(r"-[\d.]", arg):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
 
 
 SERVE_DEFAULTS = {  # what `focusr serve` (and so scripts/serve) gives `panel serve` unless told otherwise
@@ -70,7 +98,10 @@ SERVE_DEFAULTS = {  # what `focusr serve` (and so scripts/serve) gives `panel se
 def build_parser() -> argparse.ArgumentParser:
     from focusr.pipeline import FocusPipeline
 
+    from focusr import __version__
+
     parser = _Parser(prog="focusr", description="AI smart autofocus: keep a subject sharp, blur the rest.")
+    parser.add_argument("--version", action="version", version=f"focusr {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     serve = sub.add_parser(
         "serve", help="serve the dashboard (http://localhost:5006/dashboard)",
@@ -87,27 +118,53 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--address", default=SERVE_DEFAULTS["--address"],
                        help="address to listen on (default %(default)s: this machine only)")
     serve.add_argument("--port", default=SERVE_DEFAULTS["--port"], help="port (default %(default)s)")
-    render = sub.add_parser("render", help="render a video with focus on clicked subjects")
-    render.add_argument("input", help="input video file")
-    render.add_argument("-o", "--output", required=True, help="output .mp4")
+    render = sub.add_parser(
+        "render", help="render a video with focus on clicked subjects",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Render a video file offline: at each --focus time, click a subject as on the dashboard; it is\n"
+                    "kept sharp and the rest blurred until the next --focus or --release. Everything is checked\n"
+                    "before anything is written; OUTPUT, --masks and --report are written to hidden temporary files\n"
+                    "beside them and renamed into place only when complete, so an error or Ctrl-C leaves them as\n"
+                    "they were. The end summary says what was locked, when it was lost and what was written.",
+        epilog="examples:\n"
+               "  focusr render walk.mp4 -o walk-focus.mp4 --focus 0:448,123\n"
+               "      from the start, keep the subject at pixel 448,123 of the first frame sharp\n"
+               "  focusr render walk.mp4 -o out.mp4 --focus 0:448,123 --focus 5.2:100,200 --release 9.5\n"
+               "      switch subject at 5.2 s (a rack focus), let go at 9.5 s\n"
+               "  focusr render walk.mp4 -o out.mp4 --focus=0.5:300,200 --masks mattes.npz --report report.json\n"
+               "      also save each frame's matte and a per-frame JSON report\n"
+               "exit status: 0 written, 1 writing failed, 2 refused (one line naming the option), 130 interrupted.\n"
+               "Models: FOCUSR_DETECTOR, FOCUSR_SEGMENTER, FOCUSR_PERSON_LABELS, FOCUSR_CACHE, FOCUSR_OFFLINE=1\n"
+               "(never download; a missing default model means reduced mode, said on stderr); see the README.")
+    render.add_argument("input", help="input video file (anything OpenCV decodes); never written to")
+    render.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+                        help="output video file (.mp4, .m4v, .mov, .mkv or .avi); replaced only when complete")
     render.add_argument("--focus", action="append", default=[], metavar="T:X,Y",
                         help="at T seconds, click at pixel X,Y of the source frame (repeatable)")
-    render.add_argument("--release", action="append", default=[], metavar="T", help="at T seconds, release focus")
-    render.add_argument("--masks", help="write every frame's subject matte to this .npz (array 'masks')")
-    render.add_argument("--report", help="write per-frame state, box and timings to this .json")
+    render.add_argument("--release", action="append", default=[], metavar="T",
+                        help="at T seconds, release focus (repeatable)")
+    render.add_argument("--masks", metavar="MASKS.npz",
+                        help="also write every frame's subject matte to this file: NumPy .npz, array 'masks', "
+                             "frames x height x width, uint8 0-255 (255: sharp)")
+    render.add_argument("--report", metavar="REPORT.json",
+                        help="also write per-frame state, subject box (pixels) and stage timings (ms) "
+                             "to this JSON file")
     add_pipeline_options(render)
 
     bench = sub.add_parser("bench", help="benchmark the pipeline against the naive design")
-    bench.add_argument("video", help="video file to take frames from")
-    bench.add_argument("--size", default="640x480", help="frame size WxH (default 640x480)")
-    bench.add_argument("--frames", type=int, default=300, help="frames to time (default 300)")
+    bench.add_argument("video", help="video file to take frames from (a short one is looped)")
+    bench.add_argument("--size", default="640x480", help="frame size WxH in pixels (default 640x480)")
+    bench.add_argument("--frames", type=int, default=300, help="frames to time, 10-100000 (default 300)")
     bench.add_argument("--interval", type=int, default=FocusPipeline.param.detect_interval.default,
                        help="detect every N frames, both pipelines (default %(default)s)")
-    bench.add_argument("--weights", default="", help="detector .pt or .yaml (default: the product's default)")
-    bench.add_argument("--segmenter", default="", help="person segmenter .tflite")
+    bench.add_argument("--weights", default="",
+                       help="detector file, .pt or .yaml (default: FOCUSR_DETECTOR or yolov8n-seg.pt)")
+    bench.add_argument("--segmenter", default="",
+                       help="person segmenter file, .tflite (default: FOCUSR_SEGMENTER or the official one)")
     bench.add_argument("--person-labels", default="",
                        help="comma-separated classes that are people; default FOCUSR_PERSON_LABELS or person")
-    bench.add_argument("--click", default="", help="X,Y to click at (bench-size pixels); default: the largest detection")
+    bench.add_argument("--click", default="",
+                       help="X,Y to click at, in pixels of the --size frame; default: the largest detection")
     bench.add_argument("--json", action="store_true", help="one JSON object per pipeline")
     return parser
 
@@ -117,21 +174,29 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
     from focusr.render import Renderer
 
     interval, blur = FocusPipeline.param.detect_interval, Renderer.param.blur_strength
-    p.add_argument("--weights", default="", help="detector weights (.pt or .yaml); default FOCUSR_DETECTOR or yolov8n-seg.pt")
-    p.add_argument("--segmenter", default="", help="person segmenter .tflite; default FOCUSR_SEGMENTER or the official one")
-    p.add_argument("--person-labels", default="",
+    p.add_argument("--weights", default="", metavar="FILE",
+                   help="detector weights file (.pt or .yaml); default FOCUSR_DETECTOR or yolov8n-seg.pt. "
+                        "Named here, it must load")
+    p.add_argument("--segmenter", default="", metavar="FILE",
+                   help="person segmenter file (.tflite); default FOCUSR_SEGMENTER or the official one. "
+                        "Named here, it must load")
+    p.add_argument("--person-labels", default="", metavar="LABELS",
                    help="comma-separated detector classes that are people; default FOCUSR_PERSON_LABELS or person")
-    p.add_argument("--interval", type=int, default=interval.default,
+    p.add_argument("--interval", type=int, default=interval.default, metavar="N",
                    help=f"detect every N frames, {interval.bounds[0]}-{interval.bounds[1]} (default %(default)s)")
-    p.add_argument("--blur", type=float, default=blur.default,
-                   help=f"blur strength, {blur.bounds[0]:g}-{blur.bounds[1]:g} (default %(default)s)")
+    p.add_argument("--blur", type=float, default=blur.default, metavar="SIGMA",
+                   help=f"blur strength: Gaussian sigma in pixels at 640 px wide, scaled with the frame, "
+                        f"{blur.bounds[0]:g}-{blur.bounds[1]:g} (default %(default)s)")
     p.add_argument("--no-overlays", action="store_true", help="render without boxes and status line")
 
 
 def make_pipeline(args):
     from focusr import models
     from focusr.pipeline import FocusPipeline
+    from focusr.render import Renderer
 
+    check_bounds("--interval", args.interval, FocusPipeline.param.detect_interval, " frames")
+    check_bounds("--blur", args.blur, Renderer.param.blur_strength)
     labels = models.parse_labels(args.person_labels) or models.person_labels()
     try:
         # offline: detect on the frame itself, so a render is the same every time
@@ -140,79 +205,94 @@ def make_pipeline(args):
         pipeline.detector.param.update(weights=args.weights, person_labels=labels)
         pipeline.segmenter.person_model = args.segmenter
         pipeline.renderer.blur_strength = args.blur
-    except ValueError as exc:  # a parameter out of its bounds
+    except ValueError as exc:  # a parameter out of its bounds: the checks above should have said which option
         raise InputError(str(exc).splitlines()[0]) from None
     return pipeline
 
 
-def render(args) -> int:
-    from tqdm import tqdm
-
-    from focusr.types import Pointer
-    from focusr.video import VideoReader, VideoWriter
-
-    events = sorted([parse_focus(f) for f in args.focus] + [FocusEvent(parse_time(r), None) for r in args.release],
-                    key=lambda e: e.t)
-    reader = VideoReader(args.input)
-    info = reader.info
-    for e in events:
-        if e.point is not None and not (0 <= e.point[0] < info.width and 0 <= e.point[1] < info.height):
-            raise InputError(f"--focus {e.t}:{e.point[0]:g},{e.point[1]:g}: outside the {info.width}x{info.height} frame")
-        if e.t >= info.duration:
-            raise InputError(f"time {e.t:g}s is past the end of {args.input} ({info.duration:.2f}s)")
-    for path in (args.masks, args.report):
-        if path and not Path(path).resolve().parent.is_dir():
-            raise InputError(f"{path}: its folder does not exist")
-    writer = VideoWriter(args.output, info.fps, (info.width, info.height))
-    pipeline = make_pipeline(args)
-    pipeline.detector.model  # load now, so a missing model is reported before the progress bar
-    for notice in pipeline.notices:
-        print(f"focusr: warning: {notice}", file=sys.stderr)
-    masks, frames = [], []
-    pending = list(events)
-    bar = tqdm(total=info.frames or None, unit="frame", desc="render", file=sys.stderr, dynamic_ncols=True,
-               mininterval=0.1 if sys.stderr.isatty() else 5.0)
-    try:
-        for index, frame in enumerate(reader):
-            t = index / info.fps
-            click, release = None, False
-            while pending and pending[0].t <= t + 1e-9:
-                event = pending.pop(0)
-                if event.point is None:
-                    release, click = True, None
-                else:
-                    click = event.point
-            out, result = pipeline.process(frame, Pointer(click=click, release=release), t=t)
-            writer.write(out)
-            if args.masks:
-                masks.append(result.matte if result.matte is not None else np.zeros(frame.shape[:2], np.uint8))
-            frames.append({"index": index, "t": round(t, 4), **result.summary(),
-                           "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()}})
-            bar.update(1)
-    finally:
-        bar.close()
-        writer.close()
-        reader.close()
-        pipeline.close()
-    if not frames:
-        raise InputError(f"{args.input}: no frames could be decoded")
-    if args.masks:
-        np.savez_compressed(args.masks, masks=np.stack(masks))
-    if args.report:
-        Path(args.report).write_text(json.dumps(report(args.input, info, frames, pipeline.notices), indent=1))
-    print(f"focusr: wrote {args.output} ({len(frames)} frames)", file=sys.stderr)
-    return 0
+# What a default model's absence means, said once with the model's own notice.
+REDUCED_DETECTOR = "continuing in reduced mode: nothing is detected, clicks grow a region from the click"
+REDUCED_SEGMENTER = "continuing in reduced mode: people are cut out with GrabCut"
 
 
-def report(source, info, frames: list[dict], notices: list[str]) -> dict:
-    stages = sorted({k for f in frames for k in f["timings_ms"]})
-    summary = {s: round(float(np.mean([f["timings_ms"].get(s, 0.0) for f in frames])), 2) for s in stages}
-    held = [f["state"] in ("locked", "reacquired") for f in frames]
-    return {
-        "source": str(source), "width": info.width, "height": info.height, "fps": info.fps,
-        "frames": frames, "mean_ms": summary, "notices": notices,
-        "locked_fraction": round(float(np.mean(held)), 4) if held else 0.0,
-    }
+def _why(exc: BaseException) -> str:
+    """models.reason, without a library's ERROR prefix and after its first sentence."""
+    from focusr import models
+
+    text = re.sub(r"^(?:ERROR|WARNING)?\s*[^\w\s/'\"(]*\s*", "", models.reason(exc))
+    return re.split(r"\. | — ", text, maxsplit=1)[0]
+
+
+def _named_refusal(option: str, value: str, kind: str, why: str) -> InputError:
+    return InputError(f"{option} {value}: {why}; give {kind}, or leave {option} out to use the default")
+
+
+def load_models(pipeline, weights: str = "", segmenter: str = "", frame_shape=(480, 640),
+                person_labels: str = "") -> list[str]:
+    """Load the detector and the person segmenter now, before the first frame, and run the
+    detector once on a blank frame of `frame_shape` (its warm-up, and the proof it runs). A model
+    the user named (--weights, --segmenter) that cannot be loaded is refused with one line; a
+    default one that cannot be had is a notice: which model, what that means, how to fix it.
+    --person-labels naming a class the detector does not have is refused, with its classes."""
+    from focusr import models
+    from focusr.video import native_stderr_silenced
+
+    kind = "a YOLOv8 .pt file (or a .yaml)"
+    if weights:
+        path = Path(weights).expanduser()
+        bare_official = path.parent == Path(".") and path.name.lower().startswith("yolo")
+        if not path.exists() and not models.untrained(weights) and not bare_official:
+            raise _named_refusal("--weights", weights, kind, "no such file")
+        quiet, hush = logging.getLogger("ultralytics"), lambda record: record.levelno >= logging.ERROR
+        quiet.addFilter(hush)  # its guesses about a file that is no model of its (a filter outlives its import)
+        try:
+            models.load_yolo(weights)  # cached for the process: the pipeline's detector gets this one
+        except models.ModelUnavailable as exc:
+            why = f"not weights ultralytics can load ({_why(exc.__cause__)})" if exc.__cause__ else _why(exc)
+            raise _named_refusal("--weights", weights, kind, why) from None
+        except Exception as exc:  # a broken install: the detector would say the same
+            raise _named_refusal("--weights", weights, kind,
+                                 f"cannot be loaded ({type(exc).__name__}: {_why(exc)})") from None
+        finally:
+            quiet.removeFilter(hush)
+    if pipeline.detector.available:  # loads it now; a missing default is a notice below
+        runs = pipeline.detector.runs
+        try:
+            pipeline.detector.detect(np.zeros((*frame_shape[:2], 3), np.uint8))
+            pipeline.detector.runs = runs  # a warm-up, not one of the detections a benchmark counts
+        except Exception as exc:  # ultralytics opens some non-models lazily, and fails on the first frame
+            why = f"not weights ultralytics can load ({_why(exc)})"  # some fail on the first frame only
+            if weights:
+                raise _named_refusal("--weights", weights, kind, why) from None
+            raise InputError(f"detector {models.detector_choice()}: {why}; set FOCUSR_DETECTOR or --weights "
+                             f"to a YOLOv8 .pt file") from None
+    notices = []
+    if pipeline.detector.available:
+        classes = [str(c) for c in getattr(pipeline.detector.model, "names", {}).values()]
+        unknown = [c for c in pipeline.detector.person_labels if c not in classes]
+        if classes and person_labels and unknown:
+            raise InputError(f"--person-labels {person_labels}: the detector has no class {', '.join(unknown)}; "
+                             f"its classes are {', '.join(classes[:12])}{' ...' if len(classes) > 12 else ''}")
+        if classes and len(unknown) == len(pipeline.detector.person_labels):
+            notices.append(f"no person label ({', '.join(unknown)}) is a class of the detector "
+                           f"({', '.join(classes[:12])}); people will be cut out as objects, set --person-labels "
+                           f"or FOCUSR_PERSON_LABELS to the classes that are people")
+    tflite = "a MediaPipe image segmenter .tflite"
+    if segmenter and not Path(segmenter).expanduser().exists():
+        raise _named_refusal("--segmenter", segmenter, tflite, "no such file")
+    if segmenter or pipeline.detector.available:  # without a detector, no subject is a person: never needed
+        with native_stderr_silenced():  # MediaPipe's native log lines
+            pipeline.segmenter._person_segmenter()  # Segmenter has no public load; it loads on its first person
+        error = pipeline.segmenter.error
+        if segmenter and error:
+            m = re.search(r"could not start \((.*)\)", error)
+            raise _named_refusal("--segmenter", segmenter, tflite,
+                                 f"MediaPipe cannot start it ({m[1]})" if m else error) from None
+    if pipeline.detector.error:
+        notices.append(f"{pipeline.detector.error}; {REDUCED_DETECTOR}")
+    if pipeline.segmenter.error:
+        notices.append(f"{pipeline.segmenter.error.removesuffix('; using GrabCut')}; {REDUCED_SEGMENTER}")
+    return notices
 
 
 def serve_argv(address: str, port, extra: list[str]) -> list[str]:
@@ -240,12 +320,15 @@ def serve(args, extra: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="focusr: %(levelname)s: %(message)s")
     try:
+        argv = join_dash_values(list(sys.argv[1:] if argv is None else argv))
         args, extra = build_parser().parse_known_args(argv)
         if args.command == "serve":
             return serve(args, extra)
         if extra:
             raise InputError(f"unrecognized arguments: {' '.join(extra)}")
         if args.command == "render":
+            from focusr.render_job import render
+
             return render(args)
         if args.command == "bench":
             from focusr.bench import run
@@ -256,9 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"focusr: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("focusr: interrupted", file=sys.stderr)
-        return 130
+    except OSError as exc:  # writing failed (a full disk, a folder gone); render_job says what is left
+        print(f"focusr: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt as exc:  # render_job's Interrupted says what was (not) written
+        print(f"focusr: interrupted{': ' + str(exc) if str(exc) else ''}", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

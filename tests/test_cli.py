@@ -34,10 +34,12 @@ def test_render_writes_video_masks_and_report(clip, tmp_path):
     path, scene = clip
     out, masks, report = tmp_path / "out.mp4", tmp_path / "m.npz", tmp_path / "r.json"
     res = run("render", path, "-o", out, "--focus", "0:120,160", "--release", "2.5",
-              "--masks", masks, "--report", report, "--weights", tmp_path / "none.pt")
+              "--masks", masks, "--report", report)
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr
-    assert "none.pt" in res.stderr  # the missing detector is reported, and rendering goes on
+    # the default detector is not cached and downloads are off: said once, and rendering goes on
+    assert res.stderr.count("detector weights yolov8n-seg.pt") == 1 and "reduced mode" in res.stderr, res.stderr
+    assert f"focusr: wrote {out} (video), {masks} (masks), {report} (report)" in res.stderr
     cap = cv2.VideoCapture(str(out))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == len(scene)
     m = np.load(masks)["masks"]
@@ -59,9 +61,14 @@ def test_render_writes_video_masks_and_report(clip, tmp_path):
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--focus", "99:10,10"], "past the end"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--focus", "banana"], "expected T:X,Y"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--release", "-1"], "seconds"),
-    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--interval", "0"], "detect_interval"),
+    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--interval", "0"], "--interval must be between 1 and 60"),
+    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--blur", "100"], "--blur must be between 0 and 40"),
+    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--focus", "-1:10,10"], "--focus -1:10,10: T must be"),
+    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--focus=-1:10,10"], "--focus -1:10,10: T must be"),
+    (["render", "{clip}", "-o", "{clip}"], "is the input"),
     (["render", "{clip}"], "required"),
-    (["render", "{clip}", "-o", "/no/such/dir/o.mp4"], "no such directory"),
+    (["render", "{clip}", "-o", "/no/such/dir/o.mp4"], "the folder /no/such/dir does not exist"),
+    (["bench", "{clip}", "--segmenter", "/no/seg.tflite"], "--segmenter /no/seg.tflite: no such file"),
     (["explode"], "invalid choice"),
     (["bench", "/no/such.mp4"], "no such file"),
     (["bench", "{notvideo}"], "not a video"),

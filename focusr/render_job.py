@@ -1,0 +1,226 @@
+"""`focusr render`: every option and path checked before anything is written, the frame loop
+writing to temporary files beside the targets, the renames, and a summary of what was done.
+
+Order: the --focus/--release values and option bounds, the input, the times and points
+against it, the output paths (outputs.Outputs); then the temporary files are created (the
+proof each folder takes a file) and the models loaded (a named one that fails is refused);
+only then the frames. A refusal exits 2 with one line; Ctrl-C exits 130 (cli.main); either
+way the temporary files are removed and the targets are as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from focusr.cli import FocusEvent, load_models, make_pipeline, parse_focus, parse_time
+from focusr.outputs import Outputs
+from focusr.video import InputError
+
+OUTPUT_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi")  # what OpenCV's mp4v writer takes
+LOCKED = ("locked", "reacquired")
+TRUNCATION_TOLERANCE = 1  # frames: some containers estimate their count from the duration
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with what was (not) written: cli.main prints it and exits 130."""
+
+
+@dataclass(frozen=True)
+class Event:
+    option: str  # "--focus" or "--release"
+    text: str  # as the user typed it
+    at: FocusEvent
+
+    @property
+    def t(self) -> float:
+        return self.at.t
+
+    def __str__(self) -> str:
+        return f"{self.option} {self.text}"
+
+
+def parse_events(args) -> list[Event]:
+    events = [Event("--focus", text, parse_focus(text)) for text in args.focus]
+    events += [Event("--release", text, FocusEvent(parse_time(text), None)) for text in args.release]
+    return sorted(events, key=lambda e: e.t)  # stable: at one time, a --focus comes before a --release
+
+
+def check_events(events: list[Event], info, source) -> None:
+    for e in events:
+        point = e.at.point
+        if point is not None and not (0 <= point[0] < info.width and 0 <= point[1] < info.height):
+            raise InputError(f"{e}: pixel {point[0]:g},{point[1]:g} is outside the {info.width}x{info.height} frame")
+        if e.t >= info.duration:
+            raise InputError(f"{e}: {e.t:g} s is past the end of {source} ({info.duration:.2f} s)")
+
+
+def render(args) -> int:
+    from focusr.video import VideoReader
+
+    events = parse_events(args)
+    pipeline = make_pipeline(args)  # checks --interval, --blur
+    try:
+        reader = VideoReader(args.input)
+        try:
+            check_events(events, reader.info, args.input)
+            outputs = Outputs({"INPUT": args.input},
+                              {"-o": args.output, "--masks": args.masks, "--report": args.report},
+                              {"-o": OUTPUT_SUFFIXES})
+            return _render(args, events, pipeline, reader, outputs)
+        finally:
+            reader.close()
+    finally:
+        pipeline.close()
+
+
+def _render(args, events, pipeline, reader, outputs: Outputs) -> int:
+    from focusr.video import VideoWriter
+
+    info, started = reader.info, False
+    try:
+        outputs.create()
+        notices = load_models(pipeline, args.weights, args.segmenter, (info.height, info.width),
+                              args.person_labels)
+        for notice in notices:
+            print(f"focusr: warning: {notice}", file=sys.stderr)
+        if not any(e.at.point is not None for e in events):
+            print("focusr: hint: no --focus given, so no subject will be in focus and the frames are written "
+                  "unblurred; add --focus T:X,Y (seconds:pixels) to pick one", file=sys.stderr)
+        try:
+            writer = VideoWriter(outputs.temp("-o"), info.fps, (info.width, info.height))
+        except InputError:
+            raise InputError(f"-o {args.output}: OpenCV cannot write this kind of video here") from None
+        started = True
+        try:
+            frames, masks, pending = _frames(args, events, pipeline, reader, writer)
+        finally:
+            writer.close()
+        if not frames:
+            raise InputError(f"{args.input}: no frames could be decoded")
+        late = [n for n in pipeline.notices if not any(n in m for m in notices)]
+        if args.masks:
+            with open(outputs.temp("--masks"), "wb") as f:  # a file object: numpy adds no .npz of its own
+                np.savez_compressed(f, masks=np.stack(masks))
+            del masks
+        facts = summary(frames, events, pending, info)
+        if args.report:
+            doc = report(args.input, info, frames, pipeline.notices, facts)
+            outputs.temp("--report").write_text(json.dumps(doc, indent=1))
+        written = outputs.commit()
+    except KeyboardInterrupt:
+        raise Interrupted(outputs.discard()) from None
+    except InputError as exc:
+        note = outputs.discard()
+        raise (InputError(f"{exc}; {note}") if started else exc) from None
+    except OSError as exc:
+        note = outputs.discard()
+        raise OSError(f"writing failed ({exc.strerror or exc}); {note}") from None
+    except BaseException:
+        outputs.discard()
+        raise
+    for line in summary_lines(facts, args.input, notices, late, written):
+        print(f"focusr: {line}", file=sys.stderr)
+    return 0
+
+
+def _frames(args, events, pipeline, reader, writer):
+    from tqdm import tqdm
+
+    from focusr.types import Pointer
+
+    info = reader.info
+    frames, masks, pending = [], [], list(events)
+    bar = tqdm(total=info.frames or None, unit="frame", desc="render", file=sys.stderr, dynamic_ncols=True,
+               mininterval=0.1 if sys.stderr.isatty() else 5.0)
+    try:
+        for index, frame in enumerate(reader):
+            t = index / info.fps
+            click, release = None, False
+            while pending and pending[0].t <= t + 1e-9:
+                point = pending.pop(0).at.point
+                release, click = (True, None) if point is None else (release, point)
+            out, result = pipeline.process(frame, Pointer(click=click, release=release), t=t)
+            writer.write(out)
+            if args.masks:
+                masks.append(result.matte if result.matte is not None else np.zeros(frame.shape[:2], np.uint8))
+            frames.append({"index": index, "t": round(t, 4), **result.summary(),
+                           "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()}})
+            bar.update(1)
+    finally:
+        bar.close()
+    return frames, masks, pending
+
+
+def summary(frames: list[dict], events: list[Event], pending: list[Event], info) -> dict:
+    """What happened, in JSON types: the end summary and the report's "summary" both say this."""
+    n, fps = len(frames), info.fps
+    subjects = []
+    for i, e in enumerate(events):
+        if e.at.point is None:
+            continue
+        end = events[i + 1].t if i + 1 < len(events) else float("inf")
+        span = [f for f in frames if e.t - 1e-9 <= f["t"] < end - 1e-9]
+        held = [f for f in span if f["state"] in LOCKED]
+        labels = Counter(f["label"] for f in held if f["label"])
+        subjects.append({
+            "event": str(e), "from_s": round(e.t, 3), "to_s": round(min(end, n / fps), 3), "frames": len(span),
+            "locked_frames": len(held), "locked_share": round(len(held) / len(span), 4) if span else 0.0,
+            "label": labels.most_common(1)[0][0] if labels else None,
+        })
+    lost, start = [], None
+    for f in [*frames, {"state": None, "index": n}]:
+        if f["state"] == "lost" and start is None:
+            start = f["index"]
+        elif f["state"] != "lost" and start is not None:
+            lost.append([round(start / fps, 3), round(f["index"] / fps, 3)])
+            start = None
+    truncated = info.frames > 0 and n < info.frames - TRUNCATION_TOLERANCE
+    return {"frames": n, "duration_s": round(n / fps, 3), "container_frames": info.frames, "truncated": truncated,
+            "subjects": subjects, "lost_s": lost, "never_reached": [str(e) for e in pending],
+            "locked_fraction": round(float(np.mean([f["state"] in LOCKED for f in frames])), 4) if frames else 0.0}
+
+
+def summary_lines(facts: dict, source, notices: list[str], late: list[str], written) -> list[str]:
+    n, duration = facts["frames"], facts["duration_s"]
+    lines = [f"rendered {n} frames ({duration:.2f} s) of {source}"]
+    if facts["truncated"]:
+        claimed = facts["container_frames"]
+        lines.append(f"warning: {source} is truncated or damaged: {n} frames decoded of the {claimed} its container "
+                     f"claims; the output ends at {duration:.2f} s")
+    for e in facts["never_reached"]:
+        lines.append(f"warning: {e} was never reached: the video ended at {duration:.2f} s")
+    for s in facts["subjects"]:
+        when = f"{s['from_s']:.2f}-{s['to_s']:.2f} s"
+        if s["locked_frames"]:
+            lines.append(f"{s['event']} ({when}): {s['label'] or 'subject'} locked in "
+                         f"{100 * s['locked_share']:.0f}% of its {s['frames']} frames")
+        elif s["frames"]:
+            lines.append(f"{s['event']} ({when}): nothing was locked")
+    if facts["lost_s"]:
+        shown = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in facts["lost_s"][:6])
+        more = f" and {len(facts['lost_s']) - 6} more" if len(facts["lost_s"]) > 6 else ""
+        lines.append(f"subject lost: {shown}{more}")
+    elif facts["subjects"]:
+        lines.append("subject never lost")
+    reduced = [n.rsplit("reduced mode: ", 1)[-1] for n in notices if "reduced mode: " in n]
+    if reduced:  # said in full before the first frame; a reminder here
+        lines.append("reduced mode, as warned above: " + "; ".join(reduced))
+    lines += [f"warning: {notice}" for notice in late]
+    kinds = {"-o": "video", "--masks": "masks", "--report": "report"}
+    lines.append("wrote " + ", ".join(f"{t.given} ({kinds.get(t.option, t.option)})" for t in written))
+    return lines
+
+
+def report(source, info, frames: list[dict], notices: list[str], facts: dict) -> dict:
+    stages = sorted({k for f in frames for k in f["timings_ms"]})
+    mean = {s: round(float(np.mean([f["timings_ms"].get(s, 0.0) for f in frames])), 2) for s in stages}
+    return {
+        "source": str(source), "width": info.width, "height": info.height, "fps": info.fps,
+        "frames": frames, "mean_ms": mean, "notices": notices,
+        "locked_fraction": facts["locked_fraction"], "summary": facts,
+    }
