@@ -145,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="at T seconds, release focus (repeatable)")
     render.add_argument("--masks", metavar="MASKS.npz",
                         help="also write every frame's subject matte to this file: NumPy .npz, array 'masks', "
-                             "frames x height x width, uint8 0-255 (255: sharp)")
+                             "frames x height x width, uint8 0-255 (255: sharp); streamed, so memory does not "
+                             "grow with the clip")
     render.add_argument("--report", metavar="REPORT.json",
                         help="also write per-frame state, subject box (pixels) and stage timings (ms) "
                              "to this JSON file")
@@ -187,7 +188,10 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--blur", type=float, default=blur.default, metavar="SIGMA",
                    help=f"blur strength: Gaussian sigma in pixels at 640 px wide, scaled with the frame, "
                         f"{blur.bounds[0]:g}-{blur.bounds[1]:g} (default %(default)s)")
-    p.add_argument("--no-overlays", action="store_true", help="render without boxes and status line")
+    p.add_argument("--overlays", action="store_true",
+                   help="draw the lock box and the status line (with a live fps figure, so two renders then "
+                        "differ); off by default: the output is a deliverable, the same for the same input and options")
+    p.add_argument("--no-overlays", dest="overlays", action="store_false", help=argparse.SUPPRESS)  # the old default
 
 
 def make_pipeline(args):
@@ -200,7 +204,7 @@ def make_pipeline(args):
     labels = models.parse_labels(args.person_labels) or models.person_labels()
     try:
         # offline: detect on the frame itself, so a render is the same every time
-        pipeline = FocusPipeline(detect_interval=args.interval, overlays=not args.no_overlays,
+        pipeline = FocusPipeline(detect_interval=args.interval, overlays=args.overlays,
                                  background_detection=False)
         pipeline.detector.param.update(weights=args.weights, person_labels=labels)
         pipeline.segmenter.person_model = args.segmenter

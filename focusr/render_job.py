@@ -4,7 +4,8 @@ writing to temporary files beside the targets, the renames, and a summary of wha
 Order: the --focus/--release values and option bounds, the input, the times and points
 against it, the output paths (outputs.Outputs); then the temporary files are created (the
 proof each folder takes a file) and the models loaded (a named one that fails is refused);
-only then the frames. A refusal exits 2 with one line; Ctrl-C exits 130 (cli.main); either
+only then the frames (the video through video.VideoWriter, the mattes streamed through
+mattes.MattesWriter). A refusal exits 2 with one line; Ctrl-C exits 130 (cli.main); either
 way the temporary files are removed and the targets are as they were.
 """
 
@@ -79,9 +80,16 @@ def render(args) -> int:
 
 
 def _render(args, events, pipeline, reader, outputs: Outputs) -> int:
+    from focusr.mattes import MattesWriter
     from focusr.video import VideoWriter
 
-    info, started = reader.info, False
+    info, started, mattes = reader.info, False, None
+
+    def discard() -> str:
+        if mattes is not None:
+            mattes.abort()
+        return outputs.discard()
+
     try:
         outputs.create()
         notices = load_models(pipeline, args.weights, args.segmenter, (info.height, info.width),
@@ -96,45 +104,45 @@ def _render(args, events, pipeline, reader, outputs: Outputs) -> int:
         except InputError:
             raise InputError(f"-o {args.output}: OpenCV cannot write this kind of video here") from None
         started = True
+        if args.masks:  # streamed: one frame in memory, whatever the clip's length
+            mattes = MattesWriter(outputs.temp("--masks"), (info.width, info.height))
         try:
-            frames, masks, pending = _frames(args, events, pipeline, reader, writer)
+            frames, pending = _frames(events, pipeline, reader, writer, mattes)
         finally:
             writer.close()
         if not frames:
             raise InputError(f"{args.input}: no frames could be decoded")
         late = [n for n in pipeline.notices if not any(n in m for m in notices)]
-        if args.masks:
-            with open(outputs.temp("--masks"), "wb") as f:  # a file object: numpy adds no .npz of its own
-                np.savez_compressed(f, masks=np.stack(masks))
-            del masks
+        if mattes is not None:
+            mattes.close()
         facts = summary(frames, events, pending, info)
         if args.report:
             doc = report(args.input, info, frames, pipeline.notices, facts)
             outputs.temp("--report").write_text(json.dumps(doc, indent=1))
         written = outputs.commit()
     except KeyboardInterrupt:
-        raise Interrupted(outputs.discard()) from None
+        raise Interrupted(discard()) from None
     except InputError as exc:
-        note = outputs.discard()
+        note = discard()
         raise (InputError(f"{exc}; {note}") if started else exc) from None
     except OSError as exc:
-        note = outputs.discard()
+        note = discard()
         raise OSError(f"writing failed ({exc.strerror or exc}); {note}") from None
     except BaseException:
-        outputs.discard()
+        discard()
         raise
     for line in summary_lines(facts, args.input, notices, late, written):
         print(f"focusr: {line}", file=sys.stderr)
     return 0
 
 
-def _frames(args, events, pipeline, reader, writer):
+def _frames(events, pipeline, reader, writer, mattes):
     from tqdm import tqdm
 
     from focusr.types import Pointer
 
     info = reader.info
-    frames, masks, pending = [], [], list(events)
+    frames, pending = [], list(events)
     bar = tqdm(total=info.frames or None, unit="frame", desc="render", file=sys.stderr, dynamic_ncols=True,
                mininterval=0.1 if sys.stderr.isatty() else 5.0)
     try:
@@ -146,14 +154,14 @@ def _frames(args, events, pipeline, reader, writer):
                 release, click = (True, None) if point is None else (release, point)
             out, result = pipeline.process(frame, Pointer(click=click, release=release), t=t)
             writer.write(out)
-            if args.masks:
-                masks.append(result.matte if result.matte is not None else np.zeros(frame.shape[:2], np.uint8))
+            if mattes is not None:
+                mattes.write(result.matte)
             frames.append({"index": index, "t": round(t, 4), **result.summary(),
                            "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()}})
             bar.update(1)
     finally:
         bar.close()
-    return frames, masks, pending
+    return frames, pending
 
 
 def summary(frames: list[dict], events: list[Event], pending: list[Event], info) -> dict:

@@ -271,6 +271,54 @@ def test_person_labels_the_detector_does_not_have_are_refused(work, person_weigh
     assert_untouched(folder, before)
 
 
+def test_the_same_input_and_options_give_identical_frames(work, person_weights, selfie_model):
+    """No overlays by default (their status line has a live fps figure): a render is a deliverable,
+    the same every time, frame for frame."""
+    folder, src, _ = work
+    outs = [folder / "a.mp4", folder / "b.mp4"]
+    for out in outs:
+        res = run("render", src, "-o", out, "--focus", "0:" + WALKER, *models(person_weights, selfie_model))
+        assert res.returncode == 0, res.stderr
+    caps = [cv2.VideoCapture(str(out)) for out in outs]
+    n = 0
+    while True:
+        (ok_a, a), (ok_b, b) = (cap.read() for cap in caps)
+        assert ok_a == ok_b
+        if not ok_a:
+            break
+        assert (a == b).all(), n
+        n += 1
+    assert n == FRAMES
+
+
+def _peak_rss_mb(argv, log: Path) -> float:
+    """Run focusr; its peak resident memory (from wait4, this child's alone)."""
+    with open(log, "w") as err:
+        proc = subprocess.Popen([*FOCUSR, *map(str, argv)], stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, log.read_text()
+    return usage.ru_maxrss / 1024  # KiB on Linux
+
+
+def test_masks_are_streamed_memory_does_not_grow_with_the_clip(tmp_path):
+    """150 frames of 768x576 mattes are 66 MB (132 MB once stacked) held in memory; streamed to
+    disk, --masks costs a few MB whatever the length. Reduced mode (no detector): fast, and a
+    click still grows a subject, so the mattes are real."""
+    import numpy as np
+
+    n = 150
+    src = cut(asset("vtest.avi"), tmp_path / "long.avi", n)
+    common = ["render", src, "--focus", "0:" + WALKER]
+    without = _peak_rss_mb([*common, "-o", tmp_path / "a.mp4"], tmp_path / "a.log")
+    masks = tmp_path / "m.npz"
+    with_masks = _peak_rss_mb([*common, "-o", tmp_path / "b.mp4", "--masks", masks], tmp_path / "b.log")
+    assert with_masks - without < 25, (without, with_masks)
+    m = np.load(masks)["masks"]
+    assert m.shape == (n, 576, 768) and m.dtype == np.uint8 and m[0].max() == 255 and m[-1].max() == 255
+    assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
+
+
 def test_version_and_help():
     res = run("--version")
     assert res.returncode == 0 and re.fullmatch(r"focusr \d+\.\d+\.\d+\s*", res.stdout), (res.stdout, res.stderr)
