@@ -26,10 +26,12 @@ def clip_box(box: Box, shape: tuple[int, ...], min_size: float = MIN_BOX_PX) -> 
     x1, y1, x2, y2 = box
     x1, x2 = sorted((min(max(x1, 0.0), w - 1.0), min(max(x2, 0.0), float(w))))
     y1, y2 = sorted((min(max(y1, 0.0), h - 1.0), min(max(y2, 0.0), float(h))))
-    if x2 - x1 < min_size:
+    if x2 - x1 < min_size:  # grown inwards at the frame's edge, so it never reaches past it
         x2 = min(float(w), x1 + min_size)
+        x1 = max(0.0, min(x1, x2 - min_size))
     if y2 - y1 < min_size:
         y2 = min(float(h), y1 + min_size)
+        y1 = max(0.0, min(y1, y2 - min_size))
     return (x1, y1, x2, y2)
 
 

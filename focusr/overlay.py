@@ -44,13 +44,30 @@ def lock_box(img: np.ndarray, box: Box, t: float, colour=GREEN) -> None:
         cv2.line(img, (cx, cy), (cx, cy + dy * arm), colour, 2, cv2.LINE_AA)
 
 
+STATUS_SCALE = 1 / 1400  # status text scale per pixel of frame width: small, out of the picture's way
+MIN_STATUS_SCALE = 0.25  # below this Hershey text is unreadable: parts are left off instead
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
 def status(img: np.ndarray, state: TrackState, label: str | None, fps: float | None, note: str = "") -> None:
-    text = state.value.upper() + (f"  {label}" if label else "")
-    if fps is not None:
-        text += f"  {fps:4.1f} fps"
-    if note:
-        text += f"  {note}"
-    scale = max(0.4, img.shape[1] / 1400)
-    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-    cv2.rectangle(img, (6, 6), (14 + w, 14 + h + base), (0, 0, 0), -1)
-    cv2.putText(img, text, (10, 10 + h), cv2.FONT_HERSHEY_SIMPLEX, scale, STATE_COLOURS[state], 1, cv2.LINE_AA)
+    """The status line in the top-left corner, sized to the frame so it always fits: on a
+    narrow frame it gets smaller, and if even the smallest readable size is too wide, the
+    least needed parts (the frame rate, then the note, then the label) are left off."""
+    head = state.value.upper() + (f"  {label}" if label else "")
+    rate = f"  {fps:4.1f} fps" if fps is not None else ""
+    tail = f"  {note}" if note else ""
+    W = img.shape[1]
+    k = min(1.0, W / 640)  # the box's margins as at 640 wide, smaller on a narrower frame
+    outer, pad = max(1, round(6 * k)), max(1, round(4 * k))
+    room = W - 2 * (outer + pad) - 1
+    for text in dict.fromkeys((head + rate + tail, head + tail, head, state.value.upper())):
+        (w1, _), _ = cv2.getTextSize(text, FONT, 1.0, 1)
+        scale = min(max(0.4, W * STATUS_SCALE), room / max(w1, 1))
+        if scale >= MIN_STATUS_SCALE:
+            break
+    (w, h), base = cv2.getTextSize(text, FONT, scale, 1)
+    while w > room and scale > 0.05:  # text width does not scale exactly: trim until it fits
+        scale *= 0.95
+        (w, h), base = cv2.getTextSize(text, FONT, scale, 1)
+    cv2.rectangle(img, (outer, outer), (outer + 2 * pad + w, outer + 2 * pad + h + base), (0, 0, 0), -1)
+    cv2.putText(img, text, (outer + pad, outer + pad + h), FONT, scale, STATE_COLOURS[state], 1, cv2.LINE_AA)

@@ -8,19 +8,21 @@ runs and times them all here, in one place. Each stage names its user controls i
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
+from functools import partial
 
 import cv2
 import numpy as np
 import param
 
-from focusr import overlay
+from focusr import models, overlay
 from focusr.carry import Follow, carry
 from focusr.detect import BackgroundDetector, Detector, under_point
 from focusr.enhance import Enhancer
 from focusr.geometry import area, distance, iou, square_around
-from focusr.render import RackFocus, Renderer
+from focusr.render import RackFocus, Renderer, fit
 from focusr.schedule import DetectionSchedule
 from focusr.segment import Segmenter, grow_region
 from focusr.shown import Choice, RecentFrames, Shown, ShownFrames, resolve, tolerance
@@ -28,10 +30,25 @@ from focusr.timing import FpsMeter, StageClock
 from focusr.track import Tracker, full_grid_scale
 from focusr.types import Box, Detection, FrameResult, Pointer, Subject, TrackState
 
+log = logging.getLogger(__name__)
+
 CLICK_SQUARE_RADIUS = 1 / 12  # nothing (sensible) grows from the click: lock a square this share of the frame around it
 REGION_MAX_SHARE = 0.3  # a region grown from a click larger than this share of the frame is not what the user meant
 SMALL_GRID = 0.83  # CSRT grids under this share of the full one (30 of 36 cells) can cost twice as much
 MIN_TRACK_SCALE = 0.15  # below this, a huge subject's tracking copy loses the detail CSRT needs
+MIN_TRACK_WIDTH = 320  # px: track_scale never shrinks a narrow frame's tracking copy below this (or 1:1)
+
+# What a stage's failure on a frame means to the user, said once per stage and reason; the frame
+# goes on without that stage. The server log has the exception.
+STAGE_FAILURES = {
+    "enhance": "Low-light enhancement failed on a frame, which was shown without it",
+    "resize": "The subject could not be carried over to the new frame size, so it was let go; click it again",
+    "detect": "Detection failed on a frame; tracking went on without it",
+    "track": "Tracking failed on a frame, so the subject was let go; click it again",
+    "segment": "Cutting out the subject failed on a frame; the last cut-out was used",
+    "render": "The blur failed on a frame, which was shown unblurred",
+    "overlay": "Drawing the boxes and status failed on a frame, which was shown without them",
+}
 
 
 class FocusPipeline(param.Parameterized):
@@ -101,6 +118,10 @@ class FocusPipeline(param.Parameterized):
         self._recent = RecentFrames()  # the frames themselves: a clicked subject is carried from there to now
         self._hover = Follow()  # the hover box, carried to where its subject is on each frame
         self._origin: tuple[int, Box] | None = None  # the frame the lock was made on and its box there
+        self._last_frame: np.ndarray | None = None  # the last frame (enhanced) ...
+        self._shape: tuple[int, int] | None = None  # ... and its size
+        self._resized_at = -1  # the frame the size last changed on
+        self._said: set[tuple[str, str]] = set()  # (stage, reason) failures said already
         self._schedule = DetectionSchedule()
         self._subject_det: Detection | None = None  # the subject among self._detections
         self._detections_at = -1  # the frame they are of
@@ -160,37 +181,53 @@ class FocusPipeline(param.Parameterized):
                 clock: StageClock | None = None) -> tuple[np.ndarray, FrameResult]:
         """One BGR frame in, the focused frame and what happened out: enhance, detect, track,
         segment, render, overlay. A caller that times more stages around this one (decode,
-        encode) passes its clock in."""
+        encode) passes its clock in.
+
+        Frames may change size (the camera's capture width): the subject is carried over,
+        its box, matte and motion scaled to the new size, locked or lost alike (`_resize`);
+        detections still on their way from a frame of the old size are dropped.
+
+        A stage that fails on a frame never stops the picture: that frame goes on without it
+        (unenhanced, no new detections, the last matte, unblurred, no overlay; a failed tracker
+        lets the subject go, so it cannot fail on every frame), and what failed is said in plain
+        words once per stage and reason, in that frame's `FrameResult.warnings` after the
+        reduced-mode notices (which are there on every frame); the exception goes to the log."""
         t = time.perf_counter() if t is None else t
         dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
         self._last_t = t
         self._index += 1
         index = self._index
         clock = clock if clock is not None else StageClock()
+        failed: list[str] = []
+        guard = partial(self._guarded, failed)  # guard(stage, fallback, run, *args)
 
         with clock("enhance"):
-            frame = self.enhancer.enhance(frame)
+            frame = guard("enhance", frame, self.enhancer.enhance, frame)
+        if self._shape is not None and frame.shape[:2] != self._shape:
+            guard("resize", None, self._resize, frame, index)
+        self._last_frame, self._shape = frame, frame.shape[:2]
         self._recent.add(index, frame)
         if pointer.release:
             self.release()
         with clock("detect"):  # what can be focused: detections, and the one under the pointer where it is now
-            fresh, fresh_at = self._detect(frame, pointer, index, t)
-            source = under_point(self._detections, pointer.hover) if pointer.hover is not None else None
-            box = self._hover.follow(source, self._detections_at, frame, index,
-                                     lambda at: self._recent.since(at, frame.shape))
-            hover = replace(source, box=box, mask=None) if source is not None else None
+            before = self._detections, self._detections_at
+            fresh, fresh_at = guard("detect", (None, None), self._detect, frame, pointer, index, t)
+            if fresh_at is not None and fresh_at < self._resized_at:  # of a frame of the old size
+                (self._detections, self._detections_at), fresh, fresh_at = before, None, None
+            source, hover = guard("detect", (None, None), self._hovered, frame, pointer, index)
         with clock("track"):
-            update = self._track(frame, pointer, index, t, dt, fresh, fresh_at)
+            update = guard("track", None, self._track, frame, pointer, index, t, dt, fresh, fresh_at)
         with clock("segment"):
-            matte = self._segment(frame, update, index)
+            last = self._matte if self._matte is not None and self._matte.shape == frame.shape[:2] else None
+            matte = guard("segment", last, self._segment, frame, update, index)
         with clock("render"):
             previous, mix = self._rack.step(t, self.rack_focus)
-            out = self.renderer.render(frame, matte, previous, mix)
+            out = guard("render", frame, self.renderer.render, frame, matte, previous, mix)
         with clock("overlay"):
             self._fps.tick()
             if self.overlays:
                 out = out.copy() if out is frame else out
-                self._draw(out, hover, source, t)
+                guard("overlay", None, self._draw, out, hover, source, t)
         subject = self.tracker.subject
         self._shown.add(Shown(index, tuple(self._detections), self._detections_at, hover, source,
                               self.tracker.box if subject is not None else None, subject.key if subject else None))
@@ -198,9 +235,65 @@ class FocusPipeline(param.Parameterized):
         result = FrameResult(
             index=index, t=t, state=self.tracker.state, subject=self._current_subject(), matte=matte,
             hover=hover, detections=list(self._detections), timings_ms=clock.ms, detected=fresh is not None,
-            warnings=self.notices,
+            warnings=self.notices + failed,
         )
         return out, result
+
+    def _guarded(self, failed: list[str], stage: str, fallback, run, *args):
+        """`run(*args)`, or, if it raises, `fallback` after the stage's own recovery; a failure
+        is added to `failed` the first time this stage fails for this reason."""
+        try:
+            return run(*args)
+        except Exception as exc:
+            if stage in ("resize", "track"):  # a tracker in an unknown state: let the subject go
+                self.release()
+            elif stage == "segment":  # start the matte afresh on the next frame
+                self.segmenter.reset()
+            elif stage == "render":
+                self._rack.clear()
+            key = (stage, models.reason(exc))
+            if key not in self._said:
+                self._said.add(key)
+                log.warning("%s failed on frame %d; going on without it", stage, self._index, exc_info=exc)
+                failed.append(STAGE_FAILURES[stage])
+            return fallback
+
+    def _resize(self, frame: np.ndarray, index: int) -> None:
+        """The frame size changed: carry the subject over. Its box (with its motion and
+        history), its matte and the matte a rack focus comes from are scaled to the new size,
+        and a tracked subject is re-seeded on the last frame scaled to the new size, where its
+        box is, so the motion to this frame is tracked as on any other; known detections are
+        scaled too. Should this fail, process() lets the subject go and says so."""
+        (H, W), (h, w) = self._shape, frame.shape[:2]
+        fx, fy = w / W, h / H
+        self._resized_at = index
+        self._detections = [
+            Detection((d.box[0] * fx, d.box[1] * fy, d.box[2] * fx, d.box[3] * fy), d.label, d.score,
+                      None if d.mask is None else fit(d.mask.astype(np.uint8), (h, w)) > 0)
+            for d in self._detections]
+        self._subject_det = None
+        self._shown.clear()  # boxes drawn at the old size: a click on one of those frames is taken as on this one
+        self._origin = None
+        self._matte = fit(self._matte, (h, w)) if self._matte is not None else None
+        self._rack.rescale((h, w))
+        box = self.tracker.box
+        if self.tracker.state != TrackState.IDLE and box is not None:
+            self._scale = self._tracking_scale((box[0] * fx, box[1] * fy, box[2] * fx, box[3] * fy), w)
+            shrink = cv2.INTER_AREA if fx < 1 else cv2.INTER_LINEAR
+            last = cv2.resize(self._last_frame, (w, h), interpolation=shrink)
+            small = self._tracking_copy(last)
+            self.tracker.rescale(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), self._scale, fx, fy)
+
+    def _tracking_scale(self, box, width: int) -> float:
+        """The scale to track a subject of this box at: about track_size pixels long, at most
+        track_scale, except that a narrow frame (a small capture width) is not shrunk below
+        MIN_TRACK_WIDTH: a person a few pixels tall cannot be tracked; and a small subject is
+        tracked larger, up to full scale, so that CSRT keeps its full feature grid."""
+        x1, y1, x2, y2 = box
+        cap = max(self.track_scale, min(1.0, MIN_TRACK_WIDTH / max(width, 1)))
+        scale = float(np.clip(self.track_size / max(x2 - x1, y2 - y1, 1.0), MIN_TRACK_SCALE, cap))
+        full = full_grid_scale(x2 - x1, y2 - y1, self.tracker.template_size)
+        return min(1.0, full) if scale < SMALL_GRID * full else scale  # a small subject: on CSRT's full grid
 
     # -- the stages --------------------------------------------------------------------------
     def _detect(self, frame, pointer: Pointer, index: int, t: float):
@@ -231,6 +324,13 @@ class FocusPipeline(param.Parameterized):
         if fresh is not None:
             self._detections, self._detections_at = fresh, fresh_at
         return fresh, fresh_at
+
+    def _hovered(self, frame, pointer: Pointer, index: int):
+        """The detection under the pointer, and its box carried to where its subject is now."""
+        source = under_point(self._detections, pointer.hover) if pointer.hover is not None else None
+        box = self._hover.follow(source, self._detections_at, frame, index,
+                                 lambda at: self._recent.since(at, frame.shape))
+        return source, (replace(source, box=box, mask=None) if source is not None else None)
 
     def _track(self, frame, pointer: Pointer, index: int, t: float, dt: float, fresh, fresh_at):
         if pointer.click is not None:
@@ -320,11 +420,7 @@ class FocusPipeline(param.Parameterized):
         if seed is not None:
             self.segmenter.seed(frame, *seed, index)  # of an earlier frame: it moves with the box
         # CSRT's cost grows with the subject's size in pixels: track big subjects on a smaller copy
-        x1, y1, x2, y2 = now
-        self._scale = float(np.clip(self.track_size / max(x2 - x1, y2 - y1, 1.0), MIN_TRACK_SCALE, self.track_scale))
-        full = full_grid_scale(x2 - x1, y2 - y1, self.tracker.template_size)
-        if self._scale < SMALL_GRID * full:  # a small subject: track it larger, on CSRT's full grid
-            self._scale = min(1.0, full)
+        self._scale = self._tracking_scale(now, frame.shape[1])
         small = self._tracking_copy(frame)
         self.tracker.lock(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), self._scale,
                           Subject(now, label, kind, self._subject_key), group, index=index, carried=carried)

@@ -16,6 +16,14 @@ import param
 LEVELS = (0.35, 0.65, 1.0)  # share of full strength at the subject's edge, mid-way, far away
 
 
+def fit(matte: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The matte at frame size `shape` (h, w): as it is if it already is, else scaled to it."""
+    h, w = shape[:2]
+    if matte.shape[:2] == (h, w):
+        return matte
+    return cv2.resize(matte, (w, h), interpolation=cv2.INTER_AREA if matte.shape[1] > w else cv2.INTER_LINEAR)
+
+
 class Renderer(param.Parameterized):
     """Composites the sharp subject over a graded blur of the frame."""
 
@@ -38,10 +46,13 @@ class Renderer(param.Parameterized):
     def render(self, frame: np.ndarray, matte: np.ndarray | None, previous: np.ndarray | None = None,
                mix: float = 1.0) -> np.ndarray:
         """Blend `frame` with its graded blur. During a rack focus, `previous` is the old
-        subject's matte and `mix` goes 0 -> 1."""
+        subject's matte and `mix` goes 0 -> 1. A matte of another size than the frame (one
+        made before the frame size changed) is scaled to the frame."""
         if matte is None or self.blur_strength <= 0:
             return frame
         H, W = frame.shape[:2]
+        matte = fit(matte, (H, W))
+        previous = fit(previous, (H, W)) if previous is not None else None
         sigma = self.blur_strength * W / 640.0
         near = self.near_blur
         # blur has no detail to lose: work where the lightest level is ~1.5 px wide
@@ -115,8 +126,13 @@ class RackFocus:
         self.start = 0.0
 
     def begin(self, previous: np.ndarray | None, matte: np.ndarray, t: float) -> None:
-        self.previous = previous if previous is not None else np.full_like(matte, 255)
+        self.previous = fit(previous, matte.shape) if previous is not None else np.full_like(matte, 255)
         self.start = t
+
+    def rescale(self, shape: tuple[int, int]) -> None:
+        """The frame size changed: the matte focus comes from is scaled to it."""
+        if self.previous is not None:
+            self.previous = fit(self.previous, shape)
 
     def clear(self) -> None:
         self.previous = None

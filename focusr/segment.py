@@ -56,15 +56,16 @@ GROW_ROUNDS = 4  # windows tried while the object keeps reaching the window's ed
 
 
 def expand(box: Box, shape, factor: float) -> tuple[int, int, int, int]:
+    """The box widened by `factor` of its size on each side, in whole pixels, inside the frame
+    and never empty (a box partly or wholly outside the frame gives the nearest pixels in it)."""
     x1, y1, x2, y2 = box
     w, h = x2 - x1, y2 - y1
     H, W = shape[:2]
-    return (
-        max(int(x1 - factor * w), 0),
-        max(int(y1 - factor * h), 0),
-        min(int(np.ceil(x2 + factor * w)), W),
-        min(int(np.ceil(y2 + factor * h)), H),
-    )
+    ax = min(max(int(x1 - factor * w), 0), W - 1)
+    ay = min(max(int(y1 - factor * h), 0), H - 1)
+    bx = min(max(int(np.ceil(x2 + factor * w)), ax + 1), W)
+    by = min(max(int(np.ceil(y2 + factor * h)), ay + 1), H)
+    return ax, ay, bx, by
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -190,6 +191,7 @@ class Segmenter(param.Parameterized):
         self._crop: np.ndarray | None = None  # float32 0..1 matte over _region
         self._region: tuple[int, int, int, int] | None = None
         self._ref_box: Box | None = None
+        self._shape: tuple[int, int] | None = None  # the frame size the matte is of
         self._last = -(10**9)
 
     @param.depends("person_model", watch=True)
@@ -233,7 +235,15 @@ class Segmenter(param.Parameterized):
 
     def segment(self, frame: np.ndarray, box: Box, frame_index: int, *, is_person: bool,
                 detection: Detection | None = None) -> np.ndarray:
-        """The frame-sized uint8 matte for the subject in `box`."""
+        """The frame-sized uint8 matte for the subject in `box`.
+
+        When the frame size changes (the camera's capture width), the matte so far is scaled
+        to the new size with its box, so the subject's cut-out carries over; the caller gives
+        `box` in the new frame's pixels. A detection mask of another frame size is not used."""
+        if self._shape is not None and self._shape != frame.shape[:2]:
+            self._rescale(frame.shape)
+        if detection is not None and detection.mask is not None and detection.mask.shape != frame.shape[:2]:
+            detection = None
         warped = self._warped(box, frame.shape)
         due = frame_index - self._last >= self.interval or warped is None
         if detection is not None and detection.mask is not None:
@@ -252,6 +262,7 @@ class Segmenter(param.Parameterized):
             if warped is not None and warped.shape == new.shape:
                 new = self.smoothing * warped + (1 - self.smoothing) * new
             self._crop, self._region, self._ref_box, self._last = new.astype(np.float32), region, box, frame_index
+            self._shape = frame.shape[:2]
             return self._full(frame.shape, self._crop, region)
         # between recomputations: always warp from the last computed matte, never from a warp
         return self._full(frame.shape, warped, expand(box, frame.shape, REGION_MARGIN))
@@ -259,6 +270,19 @@ class Segmenter(param.Parameterized):
     def _store(self, box, shape, full: np.ndarray, frame_index: int) -> None:
         x1, y1, x2, y2 = region = expand(box, shape, REGION_MARGIN)
         self._crop, self._region, self._ref_box, self._last = full[y1:y2, x1:x2].copy(), region, box, frame_index
+        self._shape = shape[:2]
+
+    def _rescale(self, shape) -> None:
+        """The matte so far, and its box, scaled from the frame size it is of to `shape`; it is
+        recomputed on the next frame, seeded by this one, at the new size's detail."""
+        (H, W), (h, w) = self._shape, shape[:2]
+        fx, fy = w / W, h / H
+        full = np.zeros((H, W), np.float32)
+        x1, y1, x2, y2 = self._region
+        full[y1:y2, x1:x2] = self._crop
+        full = cv2.resize(full, (w, h), interpolation=cv2.INTER_AREA if fx * fy < 1 else cv2.INTER_LINEAR)
+        bx1, by1, bx2, by2 = self._ref_box
+        self._store((bx1 * fx, by1 * fy, bx2 * fx, by2 * fy), shape, full, -(10**9))
 
     @staticmethod
     def _full(shape, crop: np.ndarray | None, region) -> np.ndarray:

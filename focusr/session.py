@@ -244,6 +244,10 @@ class FocusSession(param.Parameterized):
             image = frames.decode_jpeg(jpeg)
         self.frame_size = (image.shape[1], image.shape[0])
         out, result = self.pipeline.process(image, pointer, clock=clock)
+        notices = self.pipeline.notices
+        for message in result.warnings:  # a stage that failed on this frame, said once; the frame goes on
+            if message not in notices:
+                self._report(message)
         with clock("encode"):
             jpeg_out = frames.encode_jpeg(out, self.jpeg_quality)
         seq = header.get("seq")

@@ -253,6 +253,33 @@ class Tracker(param.Parameterized):
     def release(self) -> None:
         self.reset()
 
+    def rescale(self, small: np.ndarray, hsv: np.ndarray, scale: float, fx: float, fy: float) -> None:
+        """Carry the subject over a change of frame size (the camera's capture width): every
+        box, the motion and the history are scaled by (fx, fy), full resolution, and from now
+        on the tracking copy is at `scale` of the new frame size. `small` is such a copy of a
+        frame where the subject's box is (the last frame, scaled): a tracked subject is
+        re-seeded on it (CSRT's model and the appearance are of the old resolution); a lost
+        one keeps its appearance (a normalised histogram and a fixed-size template) and goes
+        on being searched for where it was last seen."""
+        if self.state == TrackState.IDLE or self._box_small is None:
+            return
+        kx, ky = fx * scale / self._scale, fy * scale / self._scale
+        k = (kx, ky, kx, ky)
+        self._scale = scale
+        self._box_small = clip_box(tuple(v * f for v, f in zip(self._box_small, k)), small.shape)
+        self._velocity = (self._velocity[0] * kx, self._velocity[1] * ky)
+        self._history = deque(((i, tuple(v * f for v, f in zip(b, k))) for i, b in self._history),
+                              maxlen=HISTORY_FRAMES)
+        if self._filter.value is not None:
+            self._filter.value = self._filter.value * np.array([fx, fy, fx, fy])
+            self._filter.speed = self._filter.speed * np.array([fx, fy, fx, fy])
+        s = self.subject
+        self.subject = Subject((s.box[0] * fx, s.box[1] * fy, s.box[2] * fx, s.box[3] * fy), s.label, s.kind, s.key)
+        if self.state in (TrackState.LOCKED, TrackState.REACQUIRED):
+            self._start(small, hsv, self._box_small)
+            self._appearance = Appearance(small, self._box_small, hsv)
+            self._doubt = 0
+
     def _start(self, small, hsv, box_small: Box) -> None:
         box_small = clip_box(box_small, small.shape)
         x1, y1, x2, y2 = box_small

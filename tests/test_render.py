@@ -85,3 +85,22 @@ def test_rack_focus_pulls_from_the_old_matte_to_the_new_over_its_duration():
     old = np.full((4, 4), 7, np.uint8)
     rack.begin(old, new, t=20.0)
     assert rack.step(20.0, 0.0) == (None, 1.0)  # a zero duration is a cut
+
+
+def test_a_matte_of_another_size_is_fitted_to_the_frame(scene):
+    """A matte (or a rack focus's previous one) made before the frame size changed is scaled to
+    the frame, never a crash or an empty region."""
+    from focusr.render import RackFocus
+
+    frame, matte = scene
+    small = cv2.resize(frame, (160, 90), interpolation=cv2.INTER_AREA)
+    out = Renderer().render(small, matte, previous=np.full_like(matte, 255), mix=0.5)
+    assert out.shape == small.shape
+    inner = (slice(34, 56), slice(12, 33))  # the subject, a quarter the size
+    assert np.abs(out[inner].astype(int) - small[inner].astype(int)).mean() < 3.0
+    assert sharpness(out[:, 110:]) < 0.5 * sharpness(small[:, 110:])
+    rack = RackFocus()
+    rack.begin(matte, np.zeros((90, 160), np.uint8), t=0.0)
+    assert rack.previous.shape == (90, 160)
+    rack.rescale((180, 320))
+    assert rack.step(0.1, 0.3)[0].shape == (180, 320)

@@ -69,3 +69,33 @@ def test_the_same_frames_give_the_same_matte_whatever_ran_before():
 
     for a, b in zip(mattes(1), mattes(777)):
         assert np.array_equal(a, b)
+
+
+def test_the_matte_is_carried_over_a_change_of_frame_size():
+    """The capture width changes mid-lock: the matte so far is scaled with its box, and a
+    detection mask of the old size is not used."""
+    from focusr.types import Detection
+
+    thing = Thing((110, 80), (200, 120, 60), seed=5, path=still((240, 180), 12))
+    scene = make_scene(12, things=[thing], seed=2)
+    seg = Segmenter(interval=4)
+    seg.seed(scene.frames[0], thing.box_at(0), scene.masks[0], 0)
+    stale = Detection(thing.box_at(0), "object", 0.9, scene.masks[0])
+    for i, size in enumerate([(160, 120), (160, 120), (480, 360), (240, 180), (240, 180)], start=1):
+        frame = cv2.resize(scene.frames[i], size, interpolation=cv2.INTER_AREA)
+        k = size[0] / 480
+        box = tuple(v * k for v in thing.box_at(i))
+        matte = seg.segment(frame, box, i, is_person=False, detection=stale if size != (480, 360) else None)
+        truth = cv2.resize(scene.masks[i].astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+        assert matte.shape == truth.shape and matte_iou(matte, truth) >= 0.8, (size, matte_iou(matte, truth))
+
+
+def test_a_box_outside_the_frame_still_gives_a_region_inside_it():
+    from focusr.segment import REGION_MARGIN, expand
+
+    for box in [(500, 300, 620, 420), (-50, -40, -10, -5), (100, 50, 700, 500), (479.5, 10, 480, 20)]:
+        x1, y1, x2, y2 = expand(box, (360, 480), REGION_MARGIN)
+        assert 0 <= x1 < x2 <= 480 and 0 <= y1 < y2 <= 360, (box, (x1, y1, x2, y2))
+    seg = Segmenter()
+    frame = make_scene(1, things=[Thing((90, 70), (40, 160, 230), 1, still((200, 150), 1))]).frames[0]
+    assert seg.segment(frame, (500, 300, 620, 420), 0, is_person=False).shape == (360, 480)

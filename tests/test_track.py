@@ -60,3 +60,43 @@ def test_a_different_looking_object_is_not_taken_for_the_lost_one():
     scene = make_scene(n, things=[subject, other], occluder=(200, 80, 300, 280))
     states, boxes = run(Tracker(), scene)
     assert states[-1] == TrackState.LOST and TrackState.REACQUIRED not in states[60:]
+
+
+def test_a_box_at_the_frame_edge_is_clipped_inside_it():
+    from focusr.track import MIN_BOX_PX, clip_box
+
+    for box in [(318, 10, 330, 20), (-20, -20, -5, -5), (319.5, 239.5, 400, 300), (0, 0, 1, 1)]:
+        x1, y1, x2, y2 = clip_box(box, (240, 320))
+        assert 0 <= x1 and x2 <= 320 and 0 <= y1 and y2 <= 240, (box, (x1, y1, x2, y2))
+        assert x2 - x1 >= MIN_BOX_PX and y2 - y1 >= MIN_BOX_PX
+
+
+def test_the_subject_is_carried_over_a_change_of_frame_size():
+    """Two-thirds of the way, the frames shrink to a third (the camera's capture width): the
+    tracker's box, motion and history are scaled, it is re-seeded on the last frame at the new
+    size (as the pipeline does), and it follows on."""
+    n = 30
+    thing = Thing((80, 60), (40, 160, 230), 1, linear((60, 100), (400, 260), n))
+    scene = make_scene(n, things=[thing])
+    tracker, scale, k = Tracker(), 0.5, 1.0
+    raw, smoothed = [], []
+    for i, frame in enumerate(scene.frames):
+        if i == 20:
+            k, scale = 1 / 3, 1.0
+            last = cv2.resize(scene.frames[i - 1], None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+            tracker.rescale(last, cv2.cvtColor(last, cv2.COLOR_BGR2HSV), scale, k, k)
+            assert iou(tracker.raw_box, [v * k for v in thing.box_at(i - 1)]) >= 0.8  # where it was, scaled
+        frame = cv2.resize(frame, None, fx=k, fy=k, interpolation=cv2.INTER_AREA) if k != 1 else frame
+        small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
+        hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+        if i == 0:
+            tracker.lock(small, hsv, scale, Subject(thing.box_at(0), "object", "region", 1))
+            continue
+        update = tracker.update(small, hsv, 1 / 30, None)
+        assert update.state == TrackState.LOCKED, i
+        truth = [v * k for v in thing.box_at(i)]
+        raw.append(iou(tracker.raw_box, truth))
+        smoothed.append(iou(update.box, truth))
+    assert min(raw[19:]) >= 0.7, np.round(raw, 2)  # the tracker itself follows at the new size
+    # the smoothed box lags a moving subject by a few pixels, which weigh more on a small box
+    assert min(smoothed[19:]) >= 0.45, np.round(smoothed, 2)
