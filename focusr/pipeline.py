@@ -27,14 +27,13 @@ from focusr.schedule import DetectionSchedule
 from focusr.segment import Segmenter, grow_region
 from focusr.shown import Choice, RecentFrames, Shown, ShownFrames, resolve, tolerance
 from focusr.timing import FpsMeter, StageClock
-from focusr.track import Tracker, full_grid_scale
+from focusr.track import Tracker
 from focusr.types import Box, Detection, FrameResult, Pointer, Subject, TrackState
 
 log = logging.getLogger(__name__)
 
 CLICK_SQUARE_RADIUS = 1 / 12  # nothing (sensible) grows from the click: lock a square this share of the frame around it
 REGION_MAX_SHARE = 0.3  # a region grown from a click larger than this share of the frame is not what the user meant
-SMALL_GRID = 0.83  # CSRT grids under this share of the full one (30 of 36 cells) can cost twice as much
 MIN_TRACK_SCALE = 0.15  # below this, a huge subject's tracking copy loses the detail CSRT needs
 MIN_TRACK_WIDTH = 320  # px: track_scale never shrinks a narrow frame's tracking copy below this (or 1:1)
 
@@ -68,9 +67,7 @@ class FocusPipeline(param.Parameterized):
     )
     track_scale = param.Number(
         default=0.5, bounds=(0.2, 1.0), step=0.05,
-        doc="Largest scale the tracker works at; a large subject is tracked on a smaller copy of the frame. "
-            "A small subject may go above it, up to full scale, so that CSRT keeps its full feature grid "
-            "(`track.full_grid_scale`).",
+        doc="Largest scale the tracker works at; a large subject is tracked on a smaller copy of the frame.",
     )
     track_size = param.Integer(
         default=80, bounds=(32, 256), doc="Subjects are tracked at a scale that makes them about this many pixels long."
@@ -287,13 +284,10 @@ class FocusPipeline(param.Parameterized):
     def _tracking_scale(self, box, width: int) -> float:
         """The scale to track a subject of this box at: about track_size pixels long, at most
         track_scale, except that a narrow frame (a small capture width) is not shrunk below
-        MIN_TRACK_WIDTH: a person a few pixels tall cannot be tracked; and a small subject is
-        tracked larger, up to full scale, so that CSRT keeps its full feature grid."""
+        MIN_TRACK_WIDTH: a person a few pixels tall cannot be tracked."""
         x1, y1, x2, y2 = box
         cap = max(self.track_scale, min(1.0, MIN_TRACK_WIDTH / max(width, 1)))
-        scale = float(np.clip(self.track_size / max(x2 - x1, y2 - y1, 1.0), MIN_TRACK_SCALE, cap))
-        full = full_grid_scale(x2 - x1, y2 - y1, self.tracker.template_size)
-        return min(1.0, full) if scale < SMALL_GRID * full else scale  # a small subject: on CSRT's full grid
+        return float(np.clip(self.track_size / max(x2 - x1, y2 - y1, 1.0), MIN_TRACK_SCALE, cap))
 
     # -- the stages --------------------------------------------------------------------------
     def _detect(self, frame, pointer: Pointer, index: int, t: float):

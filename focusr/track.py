@@ -69,19 +69,6 @@ def create_csrt(template_size: int = 144):
     return cv2.TrackerCSRT_create()
 
 
-CSRT_PADDING = 3.0  # OpenCV's default TrackerCSRT_Params.padding
-
-
-def full_grid_scale(w: float, h: float, template_size: int) -> float:
-    """The smallest scale of a w x h subject at which CSRT's padded, square template reaches
-    `template_size`. Below it CSRT works on the template unscaled, its feature grid shrinks
-    below template_size / 4 cells, and on some grid sizes the FFTs cost twice as much (a 37x77
-    px walker at half scale: a 26-cell grid, 34 ms an update; at 0.66 scale, 36 cells: 9 ms)."""
-    side = math.sqrt(max(w * h, 1.0))
-    template = (w + h) / 2 + CSRT_PADDING * side  # at scale 1, as trackerCSRT.cpp computes it
-    return template_size / template
-
-
 class Appearance:
     """Colour histogram + grey template of the subject, updated slowly while confident."""
 

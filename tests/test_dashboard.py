@@ -18,6 +18,7 @@ from browser import (CHROMIUM, CHROMIUM_FLAGS, PICTURE_JS, ROOT, canvas_image, d
                      picture_point, served_dashboard)
 from conftest import asset
 from focusr.geometry import iou
+from focusr.pipeline import STAGE_FAILURES
 
 ARTIFACTS = ROOT / "artifacts"
 pytestmark = pytest.mark.timeout(600)
@@ -186,14 +187,11 @@ def test_click_a_pedestrian_locks_and_blurs_the_background_then_escape_releases(
     # status line (twice a second) can show the lock, and then LOST is the right answer
     grid = [(x, y) for y in (220, 200, 240, 180, 260, 300) for x in range(330, 560, 24)]
     (x, y), hover = tab.find_subject(grid)
-    hover_label = tab.js("S.last.hover_label")
     before = tab.frame()
     s_before, b_before = subject_vs_background(before, hover)
     tab.shot("hover")
-    tab.page.mouse.click(*tab.canvas_point(x, y))
-    tab.wait("root.dataset.state === 'locked'", what="locked state")
-    locked = tab.js("[S.last.label, S.last.box]")
-    assert locked[0] == hover_label and iou(locked[1], hover) >= 0.5, (locked, hover_label, hover)  # who
+    got = click_hovered_subject(tab, grid, "clicked")  # who: the walker whose box was clicked
+    assert got["label"] == got["hover_label"] and max(got["iou"], got["iou_with_clicked_box"]) >= 0.5, got
     assert tab.status_says("locked", timeout=20)
     # the state shows in its colour: the status line's word and the frame around the video
     assert tab.page.locator(".st-locked").evaluate("e => getComputedStyle(e).color") == "rgb(80, 220, 80)"
@@ -530,20 +528,23 @@ def test_a_failing_stage_is_shown_once_and_processing_goes_on(chromium, faulty_s
     start_webcam(tab)
     tab.page.mouse.click(*tab.canvas_point(320, 240))  # a click always locks something
     tab.wait("root.dataset.state === 'locked'", what="lock")
-    shown = tab.page.locator(".notyf__message", has_text="injected fault in render")  # the toasts
-    most = 0
+    # the toasts: plain words, not the exception
+    shown = tab.page.locator(".notyf__message", has_text=STAGE_FAILURES["render"])
+    most, dropped = 0, 0
     start = tab.displayed()
     deadline = time.time() + 60
     while tab.displayed() < start + 80 and time.time() < deadline:  # ~8 faults, every 10th frame
         most = max(most, shown.count())
+        dropped += bool(tab.js("S.last.dropped"))
         time.sleep(0.2)
     tab.shot("faults")
-    faults = log.read_text().count("RuntimeError: injected fault in render")
+    text = log.read_text()
     assert tab.displayed() >= start + 80, "frames stopped coming after a stage failed"
-    assert faults >= 5, faults  # every failure is logged, with its traceback
-    assert log.read_text().count("Traceback (most recent call last)") >= faults
+    assert dropped == 0  # every failing frame still came back (unblurred), none was dropped
+    assert text.count("RuntimeError: injected fault in render") >= 1  # logged, with its traceback
+    assert text.count("Traceback (most recent call last)") >= 1
     assert most == 1, most  # shown once in the page, not once per failure
-    assert tab.status_says("dropped")  # and counted in the status line
+    assert "injected fault" not in tab.page.locator(".notyf").all_inner_texts().__str__()
     assert tab.js("root.dataset.state") == "locked"  # the subject was never let go
     assert not tab.errors, tab.errors
     tab.close()
