@@ -5,7 +5,10 @@
 
 Prints displayed / processed frames per second, skipped frames, and median / p95
 capture-to-display latency (from the browser drawing a frame to the browser showing
-its processed version), browser and server on this one machine.
+its processed version), browser and server on this one machine. With pedestrian footage it
+then clicks --clicks walkers one after another as a user would and prints click-to-lock
+(median, p95; measured in the page from the click to the locked frame drawn, and by this
+script) and the share of clicks that locked the hovered walker.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import CHROMIUM, CHROMIUM_FLAGS, make_y4m, picture_point, served_dashboard  # noqa: E402
+from browser import (CHROMIUM, CHROMIUM_FLAGS, click_figures, hover_and_click, make_y4m, picture_point,  # noqa: E402
+                     served_dashboard, sweep_for_subject)
 
 ASSETS = ROOT / ".cache" / "test-assets"
 
@@ -34,6 +38,9 @@ def main() -> int:
     ap.add_argument("--weights", default=str(ASSETS / "person_yolov8.pt"),
                     help="detector: a .pt, or yolov8n-seg.yaml for the default model's size with random weights "
                          "(the box is locked without the detector)")
+    ap.add_argument("--clicks", type=int, default=16,
+                    help="then click this many subjects, one after another, as a user would: hover until a box "
+                         "shows, click inside it off-centre (pedestrian footage; default 16)")
     ap.add_argument("--footage", choices=["box", "pedestrian"], default="box",
                     help="box: box.mp4 (30 fps), the box locked; pedestrian: vtest.avi as a real-time 30 fps "
                          "camera, a walker locked (default box)")
@@ -108,6 +115,18 @@ def main() -> int:
         lat = sorted(js("S.latency"))
         server = js("S.serverMs")  # the server's own time per frame (decode to encode)
         diag = js("S.diag")  # per frame: capture->sent, sent->reply, reply->drawn
+        clicks = []
+        if args.footage == "pedestrian":  # the core gesture, again and again, on different walkers
+            for k in range(args.clicks):
+                page.keyboard.press("Escape")
+                deadline = time.time() + 5
+                while js("root.dataset.state") != "idle" and time.time() < deadline:
+                    time.sleep(0.05)
+                got = hover_and_click(page, sweep_for_subject(k))
+                if got:
+                    clicks.append(got)
+                    time.sleep(0.6)
+                    page.screenshot(path=str(ROOT / ".cache" / f"bench_browser_click_{k}.png"))
         browser.close()
     result = {
         "footage": args.footage,
@@ -125,6 +144,8 @@ def main() -> int:
         "subject_box": [round(float(v)) for v in subject.split(",")] if subject else None,
         "server_ms_median": round(statistics.median(server), 1) if server else None,
         "sent_reply_drawn_ms": [round(statistics.median([d[i] for d in diag]), 1) for i in range(3)] if diag else None,
+        "clicks": click_figures(clicks) if clicks else None,
+        "click_trials": clicks,
     }
     if args.json:
         print(json.dumps(result))

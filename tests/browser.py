@@ -14,6 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from focusr.geometry import iou
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -143,3 +145,83 @@ def decode_png_url(url: str) -> np.ndarray:
 def canvas_image(page) -> np.ndarray:
     """The displayed frame, read back from the page's canvas (inside Panel's shadow DOM), as BGR."""
     return decode_png_url(page.locator("canvas.focusr-view").evaluate("(c) => c.toDataURL('image/png')"))
+
+
+# Times a click in the page itself: from the click event to the first reply drawn with the lock
+# (what the user sees), and keeps the reply before it, whose hover box is where the hovered
+# subject was one frame before the lock.
+CLICK_TIMER_JS = """(root) => { const S = root.focusr; if (S.clickTimer) return 0;
+  S.clickTimer = {at: null};
+  root.querySelector('canvas').addEventListener('click', () => {
+    S.clickTimer = {at: performance.now(), locked: null, head: null, before: S.last} }, true);
+  const show = S.show;
+  S.show = async (payload) => { await show(payload); const c = S.clickTimer, h = S.last;
+    if (c.at === null || c.locked !== null || !h) return;
+    if (h.state === 'locked' && h.box) { c.locked = performance.now(); c.head = h } else if (h.hover) c.before = h };
+  return 0 }"""
+
+
+def hover_and_click(page, candidates, fx: float = 0.3, fy: float = 0.35, timeout: float = 10.0) -> dict | None:
+    """As a user: move the pointer over `candidates` (frame pixels) until an amber box shows, then
+    click inside it off-centre (fx, fy of its width and height) where the picture is drawn, with
+    nothing locked before. Returns what was hovered and what got locked, the click-to-lock time
+    measured in the page (`page_ms`, click event to the locked frame drawn) and by this script
+    (`wall_ms`), and whether the lock is the hovered subject (`match`: same label, IoU >= 0.5
+    with the box clicked or with the hover box shown just before the lock). None: nothing to hover."""
+    camera = page.locator(".focusr-camera")
+    js = lambda expr: camera.evaluate(f"(root) => {{ const S = root.focusr; return {expr} }}")  # noqa: E731
+    camera.evaluate(CLICK_TIMER_JS)
+    hover = None
+    for x, y in candidates:
+        page.mouse.move(*picture_point(page, x, y))
+        seen = js("S.counts.displayed")
+        deadline = time.time() + 2
+        while time.time() < deadline and js("S.counts.displayed") < seen + 3:
+            time.sleep(0.03)
+        head = js("S.last")
+        if head and head.get("hover") and head.get("state") == "idle":
+            hover, label = head["hover"], head["hover_label"]
+            break
+    if hover is None:
+        return None
+    cx, cy = hover[0] + fx * (hover[2] - hover[0]), hover[1] + fy * (hover[3] - hover[1])
+    t0 = time.perf_counter()
+    page.mouse.click(*picture_point(page, cx, cy))
+    wall = None
+    while time.perf_counter() - t0 < timeout:
+        if js("S.clickTimer.locked !== null"):
+            wall = (time.perf_counter() - t0) * 1000
+            break
+        time.sleep(0.005)
+    timer = js("S.clickTimer")
+    if wall is None:
+        return {"hover": hover, "hover_label": label, "box": None, "label": None, "match": False}
+    head, before = timer["head"], timer.get("before") or {}
+    iou_clicked = iou(head["box"], hover)
+    iou_before = iou(head["box"], before["hover"]) if before.get("hover") else 0.0
+    return {"hover": [round(v) for v in hover], "hover_label": label, "box": [round(v) for v in head["box"]],
+            "label": head["label"], "page_ms": round(timer["locked"] - timer["at"]), "wall_ms": round(wall),
+            "iou": round(max(iou_clicked, iou_before), 2), "iou_with_clicked_box": round(iou_clicked, 2),
+            "match": head["label"] == label and max(iou_clicked, iou_before) >= 0.5}
+
+
+SWEEP_BANDS = [(0.15, 0.45), (0.55, 0.95), (0.35, 0.65), (0.05, 0.35), (0.65, 0.95), (0.25, 0.75)]
+
+
+def sweep_for_subject(k: int, size=(640, 480)) -> list[tuple[float, float]]:
+    """Where the k-th of several clicks looks for a subject: a band of the picture's width (a
+    different one each time, so the clicks land on different subjects), at the height of vtest's
+    walkers."""
+    lo, hi = SWEEP_BANDS[k % len(SWEEP_BANDS)]
+    return [(size[0] * (lo + (hi - lo) * i / 8), size[1] * f) for f in (0.42, 0.5, 0.36, 0.56) for i in range(9)]
+
+
+def click_figures(results: list[dict]) -> dict:
+    """Median and p95 click-to-lock (page and script) and the share of locks on the hovered subject."""
+    done = [r for r in results if r]
+    def stats(key):  # noqa: E306
+        v = sorted(r[key] for r in done if r.get(key) is not None)
+        return {"median": v[len(v) // 2] if v else None, "p95": v[min(len(v) - 1, int(0.95 * len(v)))] if v else None}
+    return {"clicks": len(done), "matched": f"{sum(r['match'] for r in done)}/{len(done)}",
+            "match_share": round(sum(r["match"] for r in done) / max(len(done), 1), 2),
+            "page_ms": stats("page_ms"), "wall_ms": stats("wall_ms")}
