@@ -138,7 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
                "(never download; a missing default model means reduced mode, said on stderr); see the README.")
     render.add_argument("input", help="input video file (anything OpenCV decodes); never written to")
     render.add_argument("-o", "--output", required=True, metavar="OUTPUT",
-                        help="output video file (.mp4, .m4v, .mov, .mkv or .avi); replaced only when complete")
+                        help="output video file: .mp4 (default choice; also .m4v), .mov or .mkv are H.264 yuv420p, "
+                             ".webm is VP9; the input's sound is kept (copied, or re-encoded to AAC, or Opus in .webm); "
+                             "replaced only when complete")
     render.add_argument("--focus", action="append", default=[], metavar="T:X,Y",
                         help="at T seconds, click at pixel X,Y of the source frame (repeatable)")
     render.add_argument("--release", action="append", default=[], metavar="T",

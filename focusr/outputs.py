@@ -134,6 +134,12 @@ class Outputs:
             finally:
                 os.close(fd)
 
+    def target(self, option: str) -> Target | None:
+        for target in self.targets:
+            if target.option == option:
+                return target
+        return None
+
     def temp(self, option: str) -> Path | None:
         for target in self.targets:
             if target.option == option:

@@ -4,8 +4,8 @@ writing to temporary files beside the targets, the renames, and a summary of wha
 Order: the --focus/--release values and option bounds, the input, the times and points
 against it, the output paths (outputs.Outputs); then the temporary files are created (the
 proof each folder takes a file) and the models loaded (a named one that fails is refused);
-only then the frames (the video through video.VideoWriter, the mattes streamed through
-mattes.MattesWriter). A refusal exits 2 with one line; Ctrl-C exits 130 (cli.main); either
+only then the frames (the video and the source's sound through media.MediaWriter, the mattes
+streamed through mattes.MattesWriter). A refusal exits 2 with one line; Ctrl-C exits 130 (cli.main); either
 way the temporary files are removed and the targets are as they were.
 """
 
@@ -19,10 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from focusr.cli import FocusEvent, load_models, make_pipeline, parse_focus, parse_time
+from focusr.media import SUFFIXES as OUTPUT_SUFFIXES
 from focusr.outputs import Outputs
 from focusr.video import InputError
-
-OUTPUT_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi")  # what OpenCV's mp4v writer takes
 LOCKED = ("locked", "reacquired")
 TRUNCATION_TOLERANCE = 1  # frames: some containers estimate their count from the duration
 
@@ -81,13 +80,15 @@ def render(args) -> int:
 
 def _render(args, events, pipeline, reader, outputs: Outputs) -> int:
     from focusr.mattes import MattesWriter
-    from focusr.video import VideoWriter
+    from focusr.media import MediaWriter, probe, rate_of
 
-    info, started, mattes = reader.info, False, None
+    info, started, mattes, writer = reader.info, False, None, None
 
     def discard() -> str:
         if mattes is not None:
             mattes.abort()
+        if writer is not None:
+            writer.abort()
         return outputs.discard()
 
     try:
@@ -99,23 +100,25 @@ def _render(args, events, pipeline, reader, outputs: Outputs) -> int:
         if not any(e.at.point is not None for e in events):
             print("focusr: hint: no --focus given, so no subject will be in focus and the frames are written "
                   "unblurred; add --focus T:X,Y (seconds:pixels) to pick one", file=sys.stderr)
-        try:
-            writer = VideoWriter(outputs.temp("-o"), info.fps, (info.width, info.height))
-        except InputError:
-            raise InputError(f"-o {args.output}: OpenCV cannot write this kind of video here") from None
+        source = probe(args.input)  # the exact frame rate (30000/1001, not 29.97002997) and the sound
+        try:  # the container from the target's extension: the temporary file's is not the user's
+            writer = MediaWriter(outputs.temp("-o"), source.rate or rate_of(info.fps), (info.width, info.height),
+                                 audio_from=args.input, suffix=outputs.target("-o").path.suffix)
+        except InputError as exc:
+            raise InputError(f"-o {args.output}: {str(exc).split(': ', 1)[-1]}") from None
         started = True
         if args.masks:  # streamed: one frame in memory, whatever the clip's length
             mattes = MattesWriter(outputs.temp("--masks"), (info.width, info.height))
-        try:
-            frames, pending = _frames(events, pipeline, reader, writer, mattes)
-        finally:
-            writer.close()
+        frames, pending = _frames(events, pipeline, reader, writer, mattes)
         if not frames:
             raise InputError(f"{args.input}: no frames could be decoded")
+        writer.close()
+        written_as, changes, writer = writer.description, writer.changes, None
         late = [n for n in pipeline.notices if not any(n in m for m in notices)]
         if mattes is not None:
             mattes.close()
         facts = summary(frames, events, pending, info)
+        facts["output"] = {"video": written_as, "changes": changes}
         if args.report:
             doc = report(args.input, info, frames, pipeline.notices, facts)
             outputs.temp("--report").write_text(json.dumps(doc, indent=1))
@@ -219,6 +222,9 @@ def summary_lines(facts: dict, source, notices: list[str], late: list[str], writ
     if reduced:  # said in full before the first frame; a reminder here
         lines.append("reduced mode, as warned above: " + "; ".join(reduced))
     lines += [f"warning: {notice}" for notice in late]
+    if "output" in facts:
+        lines.append(f"video: {facts['output']['video']}")
+        lines += [f"note: {change}" for change in facts["output"]["changes"]]
     kinds = {"-o": "video", "--masks": "masks", "--report": "report"}
     lines.append("wrote " + ", ".join(f"{t.given} ({kinds.get(t.option, t.option)})" for t in written))
     return lines

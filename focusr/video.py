@@ -1,4 +1,4 @@
-"""Reading and writing video files, with errors a user can act on."""
+"""Reading video files, with errors a user can act on (writing them: focusr/media.py)."""
 
 from __future__ import annotations
 
@@ -89,18 +89,3 @@ class VideoReader:
     def __exit__(self, *exc):
         self.close()
 
-
-class VideoWriter:
-    def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int]):
-        self.path = Path(path)
-        if self.path.parent and not self.path.parent.exists():
-            raise InputError(f"{self.path.parent}: no such directory")
-        self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-        if not self._writer.isOpened():
-            raise InputError(f"{self.path}: cannot write a video here (use a .mp4 name in a writable folder)")
-
-    def write(self, frame: np.ndarray) -> None:
-        self._writer.write(frame)
-
-    def close(self) -> None:
-        self._writer.release()

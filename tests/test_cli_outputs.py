@@ -112,7 +112,8 @@ def test_output_that_is_the_input_is_refused(work, how):
                                         "same file"),
     (["--masks", "{dir}/m.npz", "--report", "{dir}/m.npz"], "focusr: error: --report {dir}/m.npz and --masks"),
     (["--report", "{dir}/no/such/r.json"], "focusr: error: --report {dir}/no/such/r.json: the folder"),
-    (["-o", "{dir}/out.webm"], "focusr: error: -o {dir}/out.webm: unsupported extension .webm; use one of .mp4"),
+    (["-o", "{dir}/out.avi"], "focusr: error: -o {dir}/out.avi: unsupported extension .avi; use one of .mp4, .m4v, "
+                                ".mov, .mkv, .webm"),
 ])
 def test_refused_options_leave_an_existing_output_byte_identical(work, args, message):
     folder, src, targets = work
