@@ -56,13 +56,15 @@ class FocusrApp(pn.viewable.Viewer):
         self._status_line = pn.pane.HTML('<div class="focusr-status">starting…</div>', sizing_mode="stretch_width",
                                          stylesheets=[style.css_variables(), style.asset("app.css")])
         self._shown: set[str] = set()
+        self._browser_notice = None  # the page's latest error notification: a newer one replaces it
         self._end_reason = "ended"
         self._template = None
         self.session = self._start_session()
         for _, stage, names in self.settings.control_groups():
             self.settings.stage(stage).param.watch(partial(self._configure, stage), names)
         for name, handler in (("frame", self._on_frame), ("hover", self._on_hover), ("click", self._on_click),
-                              ("release", self._on_release), ("error", self._on_browser_error)):
+                              ("release", self._on_release), ("error", self._on_browser_error),
+                              ("started", self._on_new_source)):
             self.camera.param.watch(handler, name)
         self._periodic = None
         if self.link.served:
@@ -157,10 +159,23 @@ class FocusrApp(pn.viewable.Viewer):
     def _on_release(self, event) -> None:
         self.session.release()
 
+    def _on_new_source(self, event) -> None:
+        """A new source starts fresh: no subject, no hover, and the plots mark the change."""
+        self.session.release()
+        self.session.hover(None)
+        # a priority change runs outside the document's lock: the plots change on the next tick
+        self.link.call_soon(partial(self.figures.mark, self.camera.source))
+
     def _on_browser_error(self, event) -> None:
+        """One notification for the page's errors at a time: a retry that fails the same way
+        replaces it rather than stacking another."""
         message = str(event.new).split("|", 1)[-1].strip()
-        if message:
-            self._notify(message)
+        if not message:
+            return
+        if self._browser_notice is not None:
+            self._browser_notice.destroy()
+            self._browser_notice = None
+        self._browser_notice = self._notify(message)
 
     # -- on the event loop ---------------------------------------------------------------------
     def _show_frame(self, payload: bytes) -> None:
@@ -169,15 +184,15 @@ class FocusrApp(pn.viewable.Viewer):
     def _error_from_worker(self, message: str) -> None:
         self.link.call_soon(partial(self._notify, message, once=True))
 
-    def _notify(self, message: str, once: bool = False, kind: str = "error", duration: int = 8000) -> bool:
+    def _notify(self, message: str, once: bool = False, kind: str = "error", duration: int = 8000):
         """Show a notification; with `once`, only the first of its kind (the text before ':').
-        Returns whether it was shown (not before the tab's websocket is open: it would be lost)."""
+        Returns it, or None when it was not shown (not before the tab's websocket is open: it
+        would be lost)."""
         key = message.split(":", 1)[0] if once else message
         if (once and key in self._shown) or self._notifications is None or not self.link.opened():
-            return False
+            return None
         self._shown.add(key)
-        getattr(self._notifications, kind)(message, duration=duration)
-        return True
+        return getattr(self._notifications, kind)(message, duration=duration)
 
     def _tick(self) -> None:
         if not self.link.connected():

@@ -23,6 +23,7 @@ class CameraView(ReactiveHTML):
     error = param.String(default="", doc="The last error the browser met, as 'stamp|message'.")
     last_key = param.String(default="", doc="The last shortcut handled, as 'key|stamp'.")
     source = param.Selector(default="none", objects=["none", "webcam", "file"], doc="What feeds the frames.")
+    started = param.Integer(default=0, doc="Counts sources started: each starts fresh (no lock, no hover).")
     paused = param.Boolean(default=False, doc="Whether capture is paused (Space).")
     autostart = param.String(default="", doc="'webcam' to ask for the camera as soon as the page opens.")
     capture_width = param.Integer(default=640, bounds=(160, 1920), doc="Wider frames are scaled down to this before sending.")
@@ -37,7 +38,7 @@ class CameraView(ReactiveHTML):
 <div id="root" class="focusr-camera" tabindex="0">
   <div class="focusr-toolbar">
     <button id="webcam_btn" class="focusr-btn" title="W">Webcam</button>
-    <label class="focusr-btn">Open video<input id="file_input" type="file" accept="video/*,.mp4,.mov,.webm" hidden></input></label>
+    <label class="focusr-btn">Open video<input id="file_input" type="file" accept="video/mp4,video/webm,.mp4,.m4v,.webm" hidden></input></label>
     <button id="play_btn" class="focusr-btn" title="Space">Pause</button>
     <input id="seek" type="range" min="0" max="1000" value="0" class="focusr-seek" style="display:none"></input>
     <span id="counters" class="focusr-counters"></span>
@@ -51,7 +52,7 @@ class CameraView(ReactiveHTML):
 """
     # Panel debounces browser-side changes by 50 ms by default; a frame must not wait
     _debounce = 0
-    _priority_changes = ["frame", "click", "release"]
+    _priority_changes = ["frame", "click", "release", "started"]
 
     _scripts = {
         "render": style.asset("camera.js"),

@@ -11,6 +11,7 @@ import time
 
 import panel as pn
 import param
+from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, Legend
 from bokeh.plotting import figure
 
@@ -35,6 +36,8 @@ class LiveFigures(pn.viewable.Viewer):
         self.fps = ColumnDataSource({"t": [], **{k: [] for k in FPS_SERIES}}, name="focusr-fps")
         self.latency = ColumnDataSource({"t": [], **{s: [] for s in STAGES}, "display": []}, name="focusr-latency")
         self.states = ColumnDataSource({"t": [], "state": [], "colour": []}, name="focusr-state")
+        # a new source (the page's webcam or a file): a line across each plot, named on the state plot
+        self.sources = ColumnDataSource({"t": [], "source": []}, name="focusr-sources")
         self._layout = pn.Row(*(pn.pane.Bokeh(p) for p in self._plots()), sizing_mode="stretch_width")
 
     def stream(self, snap: Snapshot) -> None:
@@ -47,11 +50,24 @@ class LiveFigures(pn.viewable.Viewer):
         self.states.stream({"t": t, "state": [snap.state.value], "colour": [style.STATE_COLOURS[snap.state]]},
                            rollover=ROLLOVER)
 
+    def mark(self, source: str) -> None:
+        """A new source started here: each plot gets a line, the state plot its name."""
+        self.sources.stream({"t": [time.monotonic() - self._started], "source": [source]},
+                            rollover=ROLLOVER)
+
+    def _marks(self, fig, data_renderers, label: bool = False) -> None:
+        fig.vspan(x="t", source=self.sources, line_color=style.MUTED, line_dash="dotted", line_width=1.5)
+        if label:
+            fig.text(x="t", y=value(STATES[-1]), text="source", source=self.sources, x_offset=4, y_offset=-2,
+                     text_font_size="9px", text_color=style.MUTED, text_baseline="middle")
+        fig.x_range.renderers = list(data_renderers)  # a mark from long ago never stretches the axis
+
     def _plots(self):
         common = dict(height=self.height, sizing_mode="stretch_width", toolbar_location=None, x_axis_label="seconds")
         fps = figure(title="Frames per second", **common)
-        for name, colour in style.FPS_COLOURS.items():
-            fps.line("t", name, source=self.fps, color=colour, line_width=2, legend_label=name)
+        lines = [fps.line("t", name, source=self.fps, color=colour, line_width=2, legend_label=name)
+                 for name, colour in style.FPS_COLOURS.items()]
+        self._marks(fps, lines)
         fps.legend.location = "top_left"
         fps.legend.orientation = "horizontal"
         fps.y_range.start = 0
@@ -64,9 +80,11 @@ class LiveFigures(pn.viewable.Viewer):
         lat.add_layout(Legend(items=[(s, [r]) for s, r in zip(STAGES, renderers)] + [("capture→display", [line])],
                               location="top_left", orientation="horizontal", label_text_font_size="9px"), "above")
         lat.y_range.start = 0
+        self._marks(lat, [*renderers, line])
 
         state = figure(title="Tracker state", y_range=STATES[::-1], **common)
-        state.rect("t", "state", width=0.5, height=0.8, source=self.states, color="colour", line_color=None)
+        rects = state.rect("t", "state", width=0.5, height=0.8, source=self.states, color="colour", line_color=None)
+        self._marks(state, [rects], label=True)
         return fps, lat, state
 
     def __panel__(self):

@@ -466,53 +466,139 @@ def test_reload_and_disconnect_stop_the_worker_within_a_second(chromium, server)
     assert not tab.errors, tab.errors
 
 
+def mp4(path: Path, fourcc: str, frames: int = 20) -> Path:
+    """A short MP4 of vtest.avi in the given codec (OpenCV's writer)."""
+    cap = cv2.VideoCapture(str(asset("vtest.avi")))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 10, (768, 576))
+    for _ in range(frames):
+        writer.write(cap.read()[1])
+    writer.release()
+    cap.release()
+    return path
+
+
+def vtest_webm() -> Path:
+    return make_webm(asset("vtest.avi"), asset("vtest.avi").with_name("vtest.webm"), frames=400)
+
+
+def refuse(tab: Page, path: Path, says: str) -> str:
+    """Open `path` in the page; wait for the line that says `says` (and its notification)."""
+    tab.page.locator("input[type=file]").set_input_files(str(path))
+    tab.wait(f"(root.querySelector('.focusr-msg.error') || {{textContent: ''}}).textContent.includes({json.dumps(says)})",
+             timeout=30, what=f"the message {says!r}")
+    tab.page.locator(".notyf__message", has_text=says).wait_for(timeout=10_000)  # the notification too
+    tab.shot(path.name)
+    return tab.js("root.querySelector('.focusr-msg').textContent")
+
+
+def still_playing(tab: Page, source: str) -> None:
+    """The source on screen carries on: new frames are shown and the status names it."""
+    seen = tab.displayed()
+    tab.wait(f"S.counts.displayed > {seen} + 5", what=f"{source} frames after a refusal")
+    assert tab.js("S.data.source") == source
+    assert tab.status_says(f"source {source}"), tab.status()
+
+
 def test_bad_files_get_a_clear_message_and_the_page_goes_on(tab, tmp_path):
     """A non-video, a huge file, a codec the browser cannot decode and a truncated file: each
-    gets one clear line on the page, and the camera (or the next source) carries on."""
+    gets one clear line on the page, and the camera carries on through all of them."""
     start_webcam(tab)
     message = tab.page.locator(".focusr-msg.error")
-
-    def refused(path: Path, says: str) -> None:
-        tab.page.locator("input[type=file]").set_input_files(str(path))
-        tab.wait(f"(root.querySelector('.focusr-msg.error') || {{textContent: ''}}).textContent.includes({json.dumps(says)})",
-                 timeout=30, what=f"the message {says!r}")
-        tab.page.get_by_text(says, exact=False).last.wait_for(timeout=10_000)  # the notification too
-        tab.shot(path.name)
+    # the picker offers only what this browser plays (canPlayType): no AVI, no "any video"
+    accept = tab.js("root.querySelector('input[type=file]').accept")
+    assert ".webm" in accept and ".avi" not in accept and "video/*" not in accept, accept
 
     notes = tmp_path / "notes.txt"
     notes.write_text("not a video")
-    refused(notes, "notes.txt is not a video file")
+    refuse(tab, notes, "notes.txt is not a video file")
     huge = tmp_path / "huge.mp4"
     with open(huge, "wb") as f:  # sparse: 5 GB on paper, nothing on disk
         f.truncate(5 * 1024**3)
-    refused(huge, "huge.mp4 is 5.0 GB: FOCUSR opens video files up to 4.0 GB")
-    seen = tab.displayed()  # refused before reading: the webcam never stopped
-    tab.wait(f"S.counts.displayed > {seen} + 5", what="webcam frames after the refusals")
-    assert tab.js("S.data.source") == "webcam"
+    refuse(tab, huge, "huge.mp4 is 5.0 GB: FOCUSR opens video files up to 4.0 GB")
+    still_playing(tab, "webcam")  # refused before reading: the webcam never stopped
     tab.wait("root.querySelector('.focusr-msg').style.display === 'none'", timeout=12,
              what="the line over the still-running webcam to clear (8 s)")
 
-    def mp4(path: Path, fourcc: str) -> Path:
-        cap = cv2.VideoCapture(str(asset("vtest.avi")))
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 10, (768, 576))
-        for _ in range(20):
-            writer.write(cap.read()[1])
-        writer.release()
-        return path
-
-    # MPEG-4 Part 2 in an MP4: a codec Chromium does not decode
-    refused(mp4(tmp_path / "mpeg4.mp4", "mp4v"), "mpeg4.mp4 cannot be played")
+    # MPEG-4 Part 2 in an MP4: a codec Chromium does not decode; the line says what it does play
+    said = refuse(tab, mp4(tmp_path / "mpeg4.mp4", "mp4v"), "mpeg4.mp4 cannot be played")
+    assert "This browser plays" in said and "WebM" in said and "ffmpeg" in said and "focusr render" in said, said
+    still_playing(tab, "webcam")
     # a VP9 MP4 the browser would play, cut in half like an interrupted copy (its index is at the end)
     whole = mp4(tmp_path / "whole.mp4", "VP90").read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(whole[: len(whole) // 2])
-    refused(cut, "cut.mp4 cannot be played")
+    refuse(tab, cut, "cut.mp4 cannot be played")
     assert message.count() == 1  # one line on the page at a time, the latest
-
+    still_playing(tab, "webcam")
     tab.errors.clear()  # Chromium logs the media decode failures itself
-    tab.page.keyboard.press("w")  # and the page still works
-    tab.wait(f"S.counts.displayed > {tab.displayed()} + 5", what="webcam frames after the bad files")
-    assert not message.is_visible()
+    tab.wait("root.querySelector('.focusr-msg').style.display === 'none'", timeout=12, what="the line to clear")
+    assert not tab.errors, tab.errors
+
+
+def test_a_bad_file_never_interrupts_a_playing_video(tab, tmp_path):
+    """With nothing playing, a refused file leaves nothing on screen (no seek bar, Pause disabled).
+    While a video plays, a text file named .mp4, a 0-byte .mp4 and a codec the browser cannot
+    decode are each refused in plain words, and the video never stops."""
+    pause = tab.page.locator("button", has_text="Pause")
+    seek = tab.page.locator("input[type=range]")
+    assert pause.is_disabled() and not seek.is_visible()  # no source: nothing to pause or seek
+    mpeg4 = mp4(tmp_path / "mpeg4.mp4", "mp4v")
+    said = refuse(tab, mpeg4, "mpeg4.mp4 cannot be played")
+    assert "This browser plays" in said and "ffmpeg" in said, said
+    assert pause.is_disabled() and not seek.is_visible() and tab.js("S.data.source") == "none"
+
+    tab.page.locator("input[type=file]").set_input_files(str(vtest_webm()))
+    tab.wait("S.counts.displayed > 5", what="frames from vtest.webm")
+    assert pause.is_enabled() and seek.is_visible()
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("a shopping list, not a video\n" * 20)
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    for path, says in ((notes, "notes.mp4 is not a video"), (empty, "empty.mp4 is empty (0 bytes)"),
+                       (mpeg4, "mpeg4.mp4 cannot be played")):
+        at = tab.js("root.querySelector('video').currentTime")
+        refuse(tab, path, says)
+        still_playing(tab, "file")
+        assert tab.js("S.fileName") == "vtest.webm" and pause.is_enabled() and seek.is_visible()
+        assert tab.js(f"root.querySelector('video').currentTime !== {at}")  # the video itself moves on
+    tab.shot("still-playing")
+    # the file on screen failing later on (as a damaged file would, part way through): it is said,
+    # and nothing of it stays: no picture, no seek bar, Pause disabled
+    tab.js("(root.querySelector('video').dispatchEvent(new Event('error')), 0)")
+    tab.wait("S.data.source === 'none'", timeout=10, what="the failed file to be gone")
+    assert "vtest.webm stopped" in tab.js("root.querySelector('.focusr-msg').textContent")
+    assert pause.is_disabled() and not seek.is_visible()
+    assert tab.frame().max() == 0  # the canvas is cleared
+    tab.shot("failed-later")
+    tab.errors.clear()  # Chromium logs the media decode failures itself
+    assert not tab.errors, tab.errors
+
+
+def test_a_new_source_starts_fresh_without_the_old_lock(tab):
+    """Locked on a walker on the webcam, then a video file: no lock, no hover on the new video,
+    and the plots mark where the source changed."""
+    start_webcam(tab)
+    got = click_hovered_subject(tab, WALKERS, "webcam-locked")
+    assert got["label"] in ("Normal", "Fall"), got
+    tab.page.locator("input[type=file]").set_input_files(str(vtest_webm()))
+    tab.wait("S.fileName === 'vtest.webm'", what="the file to start")
+    mark = tab.js("S.seq")  # every frame after this one is from the file
+    replies, deadline = {}, time.time() + 4
+    while time.time() < deadline:
+        head = tab.js("S.last")
+        if head["seq"] > mark:
+            replies[head["seq"]] = (head["state"], head.get("hover"), head.get("box"))
+        time.sleep(0.05)
+    tab.shot("file-fresh")
+    assert len(replies) >= 5, replies
+    assert all(state == "idle" and not hover and not box for state, hover, box in replies.values()), replies
+    assert tab.js("root.dataset.state") == "idle" and not tab.js("root.dataset.hover")
+    assert tab.status_says("state idle") and tab.status_says("source file")
+    time.sleep(1.5)  # the plots take a point twice a second
+    tab.page.locator("canvas").last.scroll_into_view_if_needed()  # the plots, below the video
+    tab.shot("plots")
+    marks = tab.page.evaluate("""() => window.Bokeh.documents[0].get_model_by_name('focusr-sources').data.source""")
+    assert marks[-2:] == ["webcam", "file"], marks
     assert not tab.errors, tab.errors
 
 
@@ -556,7 +642,9 @@ def test_a_failing_stage_is_shown_once_and_processing_goes_on(chromium, faulty_s
 @pytest.mark.parametrize("camera", ["denied", "absent"])
 def test_a_camera_denied_or_absent_gets_a_clear_message_and_a_file_still_works(chromium, server, camera):
     """Without the fake UI nothing grants the camera (denied); without the fake device there
-    is none (absent). Either way: one clear line, a notification, and a video file still plays."""
+    is none (absent). Either way: one clear line (denied: how to allow it again), a notification,
+    and a video file still plays; W again while it plays keeps it playing, and the retries
+    replace the notification rather than stack more."""
     flags = [f for f in CHROMIUM_FLAGS if "fake" not in f]
     if camera == "denied":
         browser = chromium.browser_type.launch(executable_path=CHROMIUM,
@@ -565,19 +653,33 @@ def test_a_camera_denied_or_absent_gets_a_clear_message_and_a_file_still_works(c
     else:
         browser = chromium.browser_type.launch(executable_path=CHROMIUM, args=flags)
         context, says = browser.new_context(viewport=VIEWPORT, permissions=["camera"]), "No camera was found."
+    line = f"(root.querySelector('.focusr-msg.error') || {{textContent: ''}}).textContent.includes({json.dumps(says)})"
+    notices = lambda: tab.page.locator(".notyf__message", has_text=says).count()  # noqa: E731
     try:
         tab = Page(context, server[0], f"camera-{camera}")
         tab.page.locator("button", has_text="Webcam").click()
-        tab.wait(f"(root.querySelector('.focusr-msg.error') || {{textContent: ''}}).textContent.includes({json.dumps(says)})",
-                 timeout=30, what=f"the message {says!r}")
-        assert "drop a video file" in tab.js("root.querySelector('.focusr-msg').textContent")  # what to do instead
+        tab.wait(line, timeout=30, what=f"the message {says!r}")
+        text = tab.js("root.querySelector('.focusr-msg').textContent")
+        assert "drop a video file" in text  # what to do instead
+        if camera == "denied":  # and how to allow it again, in this browser's words
+            assert "To allow it again" in text and "address bar" in text and "press W" in text, text
         tab.page.locator(".notyf__message", has_text=says).wait_for(timeout=10_000)  # and a notification
         tab.shot("message")
         assert tab.js("S.data.source") == "none"
+        assert tab.page.locator("button", has_text="Pause").is_disabled()
         tab.page.locator("input[type=file]").set_input_files(
             str(make_webm(asset("box.mp4"), asset("box.mp4").with_name("box.webm"))))
         tab.wait("S.counts.displayed > 5", what="frames from a file after the camera failed")
         assert not tab.js("root.querySelector('.focusr-msg').offsetParent")  # the message is gone
+        for retry in range(2):  # W with the camera still refused: the file plays on
+            tab.js("(S.say(''), 0)")
+            tab.page.keyboard.press("w")
+            tab.wait(line, timeout=30, what=f"the message {says!r} again")
+            assert "carries on" in tab.js("root.querySelector('.focusr-msg').textContent")
+            still_playing(tab, "file")
+        time.sleep(1.5)  # a replaced notification has faded out by now
+        tab.shot("retried")
+        assert notices() == 1, f"{notices()} notifications saying {says!r}"
         tab.errors = [e for e in tab.errors if "getUserMedia" not in e and "Permission" not in e]
         assert not tab.errors, tab.errors
     finally:

@@ -35,9 +35,10 @@ S.sentTimes = {}
 root.focusr = S  // for tests and debugging: counters, last reply
 S.data = data
 
+// over a source that plays on, the line is a banner along the bottom, not a veil over the picture
 S.say = (text, kind) => {
   msg.textContent = text || ''
-  msg.className = 'focusr-msg' + (kind ? ' ' + kind : '')
+  msg.className = 'focusr-msg' + (kind ? ' ' + kind : '') + (S.looping ? ' banner' : '')
   msg.style.display = text ? 'flex' : 'none'
 }
 S.fail = (text) => {
@@ -49,8 +50,10 @@ S.fail = (text) => {
   if (S.looping) S.failTimer = setTimeout(() => { if (S.looping && msg.textContent === text) S.say('') }, 8000)
 }
 
+S.staleUpTo = 0  // replies to frames up to this seq are from a stopped source: never drawn
 S.stopSource = () => {
   S.gen++  // a frame still being encoded from this source is dropped
+  S.staleUpTo = S.seq
   S.looping = false
   if (S.stream) { S.stream.getTracks().forEach((t) => t.stop()); S.stream = null }
   if (S.url) { URL.revokeObjectURL(S.url); S.url = null }
@@ -61,40 +64,158 @@ S.stopSource = () => {
   S.ready = null
 }
 
-S.startWebcam = async () => {
+// The toolbar follows the source: Pause only with something to pause, the seek bar only for a file.
+S.showControls = () => {
+  play_btn.disabled = data.source === 'none'
+  seek.style.display = S.fileName ? '' : 'none'
+}
+
+// A new source starts fresh: no hover here, and the server lets go of the subject and marks
+// the plots (CameraView.started).
+S.newSource = (source, fileName) => {
+  S.fileName = fileName || null
+  data.source = source
+  data.hover = []
+  data.started = data.started + 1
+  S.showControls()
+}
+
+// Nothing left: no picture of the old source, no controls for it.
+S.noSource = () => {
   S.stopSource()
+  S.fileName = null
+  data.source = 'none'
+  S.ctx.clearRect(0, 0, screen.width, screen.height)
+  S.showControls()
+}
+
+// What this browser decodes, as it says itself (canPlayType): for the refusal message and the
+// file picker, which offers only what can be played.
+S.formats = (() => {
+  const v = document.createElement('video')
+  const can = (type) => v.canPlayType(type) !== ''
+  const codecs = {
+    mp4: [['H.264', 'video/mp4; codecs="avc1.42E01E"'], ['VP9', 'video/mp4; codecs="vp09.00.10.08"'],
+          ['AV1', 'video/mp4; codecs="av01.0.05M.08"']],
+    webm: [['VP8', 'video/webm; codecs="vp8"'], ['VP9', 'video/webm; codecs="vp9"'],
+           ['AV1', 'video/webm; codecs="av01.0.05M.08"']],
+  }
+  const list = (names) => names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names[0]
+  const out = {}
+  for (const box in codecs) out[box] = codecs[box].filter(([, type]) => can(type)).map(([name]) => name)
+  const parts = []
+  if (out.mp4.length) parts.push(`${list(out.mp4)} in MP4`)
+  if (out.webm.length) parts.push(`${list(out.webm)} in WebM`)
+  const accept = []
+  if (out.mp4.length) accept.push('video/mp4', '.mp4', '.m4v')
+  if (out.webm.length) accept.push('video/webm', '.webm')
+  if (can('video/quicktime')) accept.push('video/quicktime', '.mov')
+  if (can('video/ogg; codecs="theora"')) accept.push('video/ogg', '.ogv')
+  return {
+    text: parts.length ? `This browser plays ${parts.join(', and ')}.` : 'This browser reports no video format it plays.',
+    accept: accept.join(','),
+  }
+})()
+file_input.accept = S.formats.accept
+
+// The first bytes say what a file really is, whatever its name: for the words of a refusal.
+S.sniff = async (file) => {
+  const b = new Uint8Array(await file.slice(0, 12).arrayBuffer())
+  const text = (i, n) => String.fromCharCode(...b.subarray(i, i + n))
+  if (b.length === 0) return 'empty'
+  if (b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return 'webm'
+  if (/^(ftyp|moov|mdat|free|wide|skip)$/.test(text(4, 4))) return 'mp4'
+  if (text(0, 4) === 'RIFF' && text(8, 3) === 'AVI') return 'avi'
+  if (text(0, 4) === 'OggS') return 'ogg'
+  return 'unknown'
+}
+
+// Try a file in a detached <video>, leaving the one on screen alone: it can play once its first
+// frame is decoded; an error, no picture, or nothing within 10 s, and it cannot.
+S.probe = (url) => new Promise((resolve) => {
+  const v = document.createElement('video')
+  v.muted = true
+  v.playsInline = true
+  v.preload = 'auto'
+  let timer = null
+  const done = (ok, why) => {
+    clearTimeout(timer)
+    v.onloadeddata = v.onerror = null
+    v.removeAttribute('src')
+    v.load()
+    resolve({ok: ok, why: why})
+  }
+  v.onloadeddata = () => done(v.videoWidth > 0 && v.videoHeight > 0, 'no picture')
+  v.onerror = () => done(false, 'error')
+  timer = setTimeout(() => done(false, 'timeout'), 10000)
+  v.src = url
+})
+
+S.refusal = (name, kind, why) => {
+  const fix = `Convert it with ffmpeg (for example: ffmpeg -i "${name}" -c:v libvpx-vp9 converted.webm), ` +
+    'or focus it without the browser with `focusr render`.'
+  if (kind === 'empty') return `${name} is empty (0 bytes): there is nothing to play.`
+  if (kind === 'unknown') return `${name} is not a video: its contents are not a video format (a renamed file?). ${S.formats.text}`
+  if (kind === 'avi') return `${name} cannot be played: browsers do not play AVI files. ${S.formats.text} ${fix}`
+  const what = why === 'timeout' ? 'the browser did not manage to start it within 10 s'
+    : why === 'no picture' ? 'the browser finds no video it can decode in it'
+    : 'this browser does not decode its video, or the file is damaged or incomplete'
+  return `${name} cannot be played: ${what}. ${S.formats.text} ${fix}`
+}
+
+S.opening = 0  // counts source choices: a slow probe or camera answer never overrides a newer choice
+
+S.startWebcam = async () => {
+  const ticket = ++S.opening
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     S.fail('This browser gives no camera access here (it needs https or localhost). Drop a video file instead.')
     return
   }
+  let stream
   try {
-    S.stream = await navigator.mediaDevices.getUserMedia({video: {width: {ideal: 640}, height: {ideal: 480}}, audio: false})
+    stream = await navigator.mediaDevices.getUserMedia({video: {width: {ideal: 640}, height: {ideal: 480}}, audio: false})
   } catch (e) {
-    const why = {
-      NotAllowedError: 'Camera permission was denied.',
-      SecurityError: 'Camera permission was denied.',
-      NotFoundError: 'No camera was found.',
-      OverconstrainedError: 'No camera was found.',
-      NotReadableError: 'The camera is busy in another program.',
-    }[e.name] || `The camera could not start (${e.name || e}).`
-    S.fail(why + ' You can drop a video file on the page instead.')
+    if (ticket === S.opening) S.fail(S.cameraRefusal(e))  // whatever plays now carries on
     return
   }
+  if (ticket !== S.opening) { stream.getTracks().forEach((t) => t.stop()); return }
+  S.stopSource()
+  S.stream = stream
   video.srcObject = S.stream
-  data.source = 'webcam'
-  S.fileName = null
-  seek.style.display = 'none'
+  S.newSource('webcam')
   await video.play().catch(() => {})
   S.say('')
   S.setPaused(false)
   S.loop()
 }
 
-S.openFile = (file) => {
+// How to allow the camera again, in the words of the browser in use.
+S.allowCamera = () => {
+  const ua = navigator.userAgent
+  if (/Firefox\//.test(ua)) return 'click the crossed-out camera icon in the address bar and clear the block'
+  if (/Edg\//.test(ua)) return 'click the lock icon left of the address bar, then set Camera to Allow'
+  if (/Chrom(e|ium)\//.test(ua)) return 'click the icon left of the address bar (site information), then turn Camera on'
+  if (/Safari\//.test(ua)) return 'choose Safari › Settings for this website, then set Camera to Allow'
+  return "open this site's settings in the browser, then allow the camera"
+}
+S.cameraRefusal = (e) => {
+  const instead = S.looping ? 'The current video carries on.' : 'You can drop a video file on the page instead.'
+  if (e.name === 'NotAllowedError' || e.name === 'SecurityError') {
+    return `Camera permission was denied. To allow it again: ${S.allowCamera()}, and press W. ${instead}`
+  }
+  const why = {
+    NotFoundError: 'No camera was found.',
+    OverconstrainedError: 'No camera was found.',
+    NotReadableError: 'The camera is busy in another program.',
+  }[e.name] || `The camera could not start (${e.name || e}).`
+  return `${why} ${instead}`
+}
+
+S.openFile = async (file) => {
   if (!file) return
   const looksLikeVideo = /^video\//.test(file.type) || /\.(mp4|m4v|mov|webm|mkv|ogv)$/i.test(file.name)
   if (!looksLikeVideo) {
-    S.fail(`${file.name} is not a video file. Use MP4, MOV or WebM.`)
+    S.fail(`${file.name} is not a video file. ${S.formats.text}`)
     return
   }
   if (file.size > data.max_file_mb * 1048576) {
@@ -102,20 +223,29 @@ S.openFile = (file) => {
     S.fail(`${file.name} is ${size(file.size)}: FOCUSR opens video files up to ${size(data.max_file_mb * 1048576)}. Trim it or pick a shorter clip.`)
     return
   }
+  const ticket = ++S.opening
+  const url = URL.createObjectURL(file)  // decoded here in the browser; the file never goes to the server
+  const [kind, probe] = await Promise.all([S.sniff(file).catch(() => 'unknown'), S.probe(url)])
+  if (ticket !== S.opening) { URL.revokeObjectURL(url); return }  // something newer was chosen meanwhile
+  if (!probe.ok) {  // the current source never stopped
+    URL.revokeObjectURL(url)
+    S.fail(S.refusal(file.name, kind, probe.why))
+    return
+  }
   S.stopSource()
-  S.fileName = file.name
-  S.url = URL.createObjectURL(file)  // decoded here in the browser; the file never goes to the server
+  S.url = url
   video.src = S.url
   video.loop = true
-  data.source = 'file'
-  seek.style.display = ''
+  S.newSource('file', file.name)
   video.play().then(() => { S.say(''); S.setPaused(false); S.loop() }).catch(() => {})
 }
 
+// The file on screen fails after it started (damaged further on): say so, and leave nothing of it.
 video.addEventListener('error', () => {
-  if (S.fileName) S.fail(`${S.fileName} cannot be played: unsupported codec or damaged file.`)
-  S.stopSource()
-  data.source = 'none'
+  if (!S.fileName || !video.getAttribute('src')) return
+  const name = S.fileName
+  S.noSource()
+  S.fail(`${name} stopped: the browser could not decode it further (the file is damaged). ${S.formats.text}`)
 })
 video.addEventListener('timeupdate', () => {
   if (S.fileName && video.duration) seek.value = String(Math.round(1000 * video.currentTime / video.duration))
@@ -126,6 +256,7 @@ seek.addEventListener('input', () => {
 })
 
 S.setPaused = (paused) => {
+  if (paused && data.source === 'none') return  // nothing to pause
   S.paused = paused
   data.paused = paused
   play_btn.textContent = paused ? 'Play' : 'Pause'
@@ -217,6 +348,7 @@ S.show = async (payload) => {
     S.inflight = null
     S.flush()  // the newest encoded frame goes before this one is drawn
   }
+  if (typeof head.seq === 'number' && head.seq <= S.staleUpTo) return  // from a source that has stopped
   const jpeg = bytes.subarray(4 + n)
   const received = performance.now()
   S.last = head
@@ -338,5 +470,6 @@ S.teardown = () => {
   window.removeEventListener('drop', S.onDrop)
 }
 
+S.showControls()
 S.say('Press W or choose Webcam, or drop a video file anywhere on the page.')
 if (data.autostart === 'webcam') S.startWebcam()
