@@ -224,7 +224,7 @@ class FocusPipeline(param.Parameterized):
             self._fps.tick()
             if self.overlays:
                 out = out.copy() if out is frame else out
-                guard("overlay", None, self._draw, out, hover, source, t)
+                guard("overlay", None, self._draw, out, hover, t)
         subject = self.tracker.subject
         self._shown.add(Shown(index, tuple(self._detections), self._detections_at, hover, source,
                               self.tracker.box if subject is not None else None, subject.key if subject else None))
@@ -320,11 +320,19 @@ class FocusPipeline(param.Parameterized):
         return fresh, fresh_at
 
     def _hovered(self, frame, pointer: Pointer, index: int):
-        """The detection under the pointer, and its box carried to where its subject is now."""
+        """The detection under the pointer, and its box carried to where its subject is now; none
+        over the locked subject, whose green box says it all (and a click there keeps it)."""
         source = under_point(self._detections, pointer.hover) if pointer.hover is not None else None
+        if source is not None and source is self._subject_det:
+            source = None
         box = self._hover.follow(source, self._detections_at, frame, index,
                                  lambda at: self._recent.since(at, frame.shape))
-        return source, (replace(source, box=box, mask=None) if source is not None else None)
+        if source is None:
+            return None, None
+        locked = self.tracker.box if self.tracker.state != TrackState.IDLE else None
+        if locked is not None and iou(box, locked) >= 0.5:  # its own detection of another frame
+            return None, None
+        return source, replace(source, box=box, mask=None)
 
     def _track(self, frame, pointer: Pointer, index: int, t: float, dt: float, fresh, fresh_at):
         if pointer.click is not None:
@@ -436,13 +444,10 @@ class FocusPipeline(param.Parameterized):
         mask[int(box[1]) : int(box[3]), int(box[0]) : int(box[2])] = True
         return box, mask
 
-    def _draw(self, out: np.ndarray, hover: Detection | None, source: Detection | None, t: float) -> None:
+    def _draw(self, out: np.ndarray, hover: Detection | None, t: float) -> None:
         box = self.tracker.box
         subject = self.tracker.subject
-        # hovering the locked subject: its lock box says it all (the hover box is carried to this
-        # frame, so it is compared with where the subject is now)
-        ours = hover is not None and box is not None and (source is self._subject_det or iou(hover.box, box) >= 0.5)
-        if hover is not None and not ours:
+        if hover is not None:
             overlay.dashed_box(out, hover.box, overlay.AMBER)
         if box is not None and self.tracker.state != TrackState.IDLE:
             colour = overlay.GREEN if self.tracker.state != TrackState.LOST else overlay.RED

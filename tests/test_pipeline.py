@@ -118,10 +118,9 @@ def test_hovering_the_locked_subject_draws_only_its_lock_box_and_another_gets_th
         x1, y1, x2, y2 = p.tracker.box
         out, res = p.process(frame, Pointer(hover=((x1 + x2) / 2, (y1 + y2) / 2)))
         time.sleep(0.03)  # real time, more or less: background detections keep coming
-        if res.hover is not None and res.hover.box != res.subject.box:
-            drawn.append(amber(out))
+        drawn.append((amber(out), res.hover))
     assert res.state == TrackState.LOCKED
-    assert drawn and max(drawn) == 0, drawn  # hovering him: his green box only
+    assert all(a == 0 and h is None for a, h in drawn), drawn  # hovering him: his green box only
     others = [d for d in res.detections if iou(d.box, res.subject.box) < 0.2 and p.detector.is_person(d.label)]
     x1, y1, x2, y2 = others[0].box
     out, res = p.process(frames[-1], Pointer(hover=((x1 + x2) / 2, (y1 + y2) / 2)))

@@ -152,8 +152,8 @@ S.probe = (url) => new Promise((resolve) => {
 })
 
 S.refusal = (name, kind, why) => {
-  const fix = `Convert it with ffmpeg (for example: ffmpeg -i "${name}" -c:v libvpx-vp9 converted.webm), ` +
-    'or focus it without the browser with `focusr render`.'
+  const fix = `Convert it to H.264 MP4: focusr render "${name}" -o converted.mp4 ` +
+    `(it keeps the sound), or ffmpeg -i "${name}" -c:v libx264 -pix_fmt yuv420p converted.mp4.`
   if (kind === 'empty') return `${name} is empty (0 bytes): there is nothing to play.`
   if (kind === 'unknown') return `${name} is not a video: its contents are not a video format (a renamed file?). ${S.formats.text}`
   if (kind === 'avi') return `${name} cannot be played: browsers do not play AVI files. ${S.formats.text} ${fix}`
