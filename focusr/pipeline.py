@@ -323,14 +323,13 @@ class FocusPipeline(param.Parameterized):
         """The detection under the pointer, and its box carried to where its subject is now; none
         over the locked subject, whose green box says it all (and a click there keeps it)."""
         source = under_point(self._detections, pointer.hover) if pointer.hover is not None else None
-        if source is not None and source is self._subject_det:
+        locked = self.tracker.box if self.tracker.state != TrackState.IDLE else None
+        if source is not None and locked is not None and (  # its detection, compared where it was then
+                source is self._subject_det or iou(source.box, self.tracker.box_at(self._detections_at) or locked) >= 0.5):
             source = None
         box = self._hover.follow(source, self._detections_at, frame, index,
                                  lambda at: self._recent.since(at, frame.shape))
-        if source is None:
-            return None, None
-        locked = self.tracker.box if self.tracker.state != TrackState.IDLE else None
-        if locked is not None and iou(box, locked) >= 0.5:  # its own detection of another frame
+        if source is None or (locked is not None and iou(box, locked) >= 0.5):  # or carried to now
             return None, None
         return source, replace(source, box=box, mask=None)
 
