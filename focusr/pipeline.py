@@ -115,8 +115,6 @@ class FocusPipeline(param.Parameterized):
         self._recent = RecentFrames()  # the frames themselves: a clicked subject is carried from there to now
         self._hover = Follow()  # the hover box, carried to where its subject is on each frame
         self._origin: tuple[int, Box] | None = None  # the frame the lock was made on and its box there
-        self._last_frame: np.ndarray | None = None  # the last frame (enhanced) ...
-        self._shape: tuple[int, int] | None = None  # ... and its size
         self._resized_at = -1  # the frame the size last changed on
         self._said: set[tuple[str, str]] = set()  # (stage, reason) failures said already
         self._schedule = DetectionSchedule()
@@ -200,9 +198,9 @@ class FocusPipeline(param.Parameterized):
 
         with clock("enhance"):
             frame = guard("enhance", frame, self.enhancer.enhance, frame)
-        if self._shape is not None and frame.shape[:2] != self._shape:
-            guard("resize", None, self._resize, frame, index)
-        self._last_frame, self._shape = frame, frame.shape[:2]
+        last = self._recent.newest()
+        if last is not None and frame.shape[:2] != last.shape[:2]:
+            guard("resize", None, self._resize, last, frame, index)
         self._recent.add(index, frame)
         if pointer.release:
             self.release()
@@ -255,13 +253,13 @@ class FocusPipeline(param.Parameterized):
                 failed.append(STAGE_FAILURES[stage])
             return fallback
 
-    def _resize(self, frame: np.ndarray, index: int) -> None:
+    def _resize(self, last: np.ndarray, frame: np.ndarray, index: int) -> None:
         """The frame size changed: carry the subject over. Its box (with its motion and
         history), its matte and the matte a rack focus comes from are scaled to the new size,
         and a tracked subject is re-seeded on the last frame scaled to the new size, where its
         box is, so the motion to this frame is tracked as on any other; known detections are
         scaled too. Should this fail, process() lets the subject go and says so."""
-        (H, W), (h, w) = self._shape, frame.shape[:2]
+        (H, W), (h, w) = last.shape[:2], frame.shape[:2]
         fx, fy = w / W, h / H
         self._resized_at = index
         self._detections = [
@@ -277,8 +275,7 @@ class FocusPipeline(param.Parameterized):
         if self.tracker.state != TrackState.IDLE and box is not None:
             self._scale = self._tracking_scale((box[0] * fx, box[1] * fy, box[2] * fx, box[3] * fy), w)
             shrink = cv2.INTER_AREA if fx < 1 else cv2.INTER_LINEAR
-            last = cv2.resize(self._last_frame, (w, h), interpolation=shrink)
-            small = self._tracking_copy(last)
+            small = self._tracking_copy(cv2.resize(last, (w, h), interpolation=shrink))
             self.tracker.rescale(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), self._scale, fx, fy)
 
     def _tracking_scale(self, box, width: int) -> float:

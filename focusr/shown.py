@@ -117,8 +117,9 @@ class RecentFrames:
         while len(self._frames) > limit:
             self._frames.popleft()
 
-    def clear(self) -> None:
-        self._frames.clear()
+    def newest(self) -> np.ndarray | None:
+        """The last frame added (None: none yet)."""
+        return self._frames[-1][1] if self._frames else None
 
     def since(self, index: int, shape) -> list[np.ndarray] | None:
         """The frames from `index` to the newest, oldest first; None if `index` is no longer

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 
 import cv2
@@ -25,7 +24,7 @@ import pytest
 from focusr import frames
 from focusr.pipeline import FocusPipeline
 from focusr.session import FocusSession
-from focusr.track import iou
+from focusr.geometry import iou
 from focusr.types import Pointer, TrackState
 
 SOURCE = (640, 480)  # the fake webcam's size, as the page captures it by default

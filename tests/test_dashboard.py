@@ -17,7 +17,6 @@ from playwright import sync_api as playwright
 from browser import (CHROMIUM, CHROMIUM_FLAGS, PICTURE_JS, ROOT, canvas_image, decode_png_url, hover_and_click, make_webm,
                      make_y4m, picture_point, served_dashboard)
 from conftest import asset
-from focusr.geometry import iou
 from focusr.pipeline import STAGE_FAILURES
 
 ARTIFACTS = ROOT / "artifacts"

@@ -3,7 +3,6 @@
 import threading
 import time
 
-import numpy as np
 
 from focusr import frames
 from focusr.pipeline import FocusPipeline

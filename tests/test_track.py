@@ -63,7 +63,7 @@ def test_a_different_looking_object_is_not_taken_for_the_lost_one():
 
 
 def test_a_box_at_the_frame_edge_is_clipped_inside_it():
-    from focusr.track import MIN_BOX_PX, clip_box
+    from focusr.geometry import MIN_BOX_PX, clip_box
 
     for box in [(318, 10, 330, 20), (-20, -20, -5, -5), (319.5, 239.5, 400, 300), (0, 0, 1, 1)]:
         x1, y1, x2, y2 = clip_box(box, (240, 320))
