@@ -354,6 +354,7 @@ S.show = async (payload) => {
   S.last = head
   if (!jpeg.length) return  // the server dropped that frame; the slot is free again
   const bitmap = await createImageBitmap(new Blob([jpeg], {type: 'image/jpeg'}))
+  if (typeof head.seq === 'number' && head.seq <= S.staleUpTo) { bitmap.close(); return }  // stopped meanwhile
   if (screen.width !== bitmap.width || screen.height !== bitmap.height) {
     screen.width = bitmap.width
     screen.height = bitmap.height
