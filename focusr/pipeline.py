@@ -27,7 +27,7 @@ from focusr.schedule import DetectionSchedule
 from focusr.segment import Segmenter, grow_region
 from focusr.shown import Choice, RecentFrames, Shown, ShownFrames, resolve, tolerance
 from focusr.timing import FpsMeter, StageClock
-from focusr.track import Tracker
+from focusr.track import NEAR_IOU, Tracker
 from focusr.types import Box, Detection, FrameResult, Pointer, Subject, TrackState
 
 log = logging.getLogger(__name__)
@@ -339,11 +339,40 @@ class FocusPipeline(param.Parameterized):
         if self.tracker.state == TrackState.IDLE:
             return None
         small = self._tracking_copy(frame)
-        update = self.tracker.update(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), dt, fresh, index=index,
-                                     detected_at=fresh_at)
+        now, now_at, originals = self._to_now(fresh, fresh_at, frame, index)
+        update = self.tracker.update(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), dt, now, index=index,
+                                     detected_at=now_at)
+        if update.detection is not None:  # the detection as it came (the hover box compares by identity)
+            update = replace(update, detection=originals.get(id(update.detection), update.detection))
         if fresh is not None:  # which of the new detections is the subject (for the hover box)
             self._subject_det = update.detection
         return update
+
+    def _to_now(self, fresh, fresh_at, frame, index: int):
+        """New detections of an earlier frame, with those that could be the locked subject
+        carried by flow to this frame: (detections, the frame they are of, carried -> original
+        by id). Otherwise the tracker moves a detection on by its own motion since that frame,
+        and a tracker stuck on the background (a walker crossing another) sees none: it snapped
+        back to where the subject had been and lost him. A few ms, when detections arrive."""
+        if (fresh is None or fresh_at is None or fresh_at >= index or self.tracker.subject is None
+                or self.tracker.subject.kind != "detection"
+                or self.tracker.state not in (TrackState.LOCKED, TrackState.REACQUIRED)):
+            return fresh, fresh_at, {}
+        then, now = self.tracker.box_at(fresh_at), self.tracker.box
+        past = self._recent.since(fresh_at, frame.shape)
+        if then is None or now is None or past is None:
+            return fresh, fresh_at, {}
+        shift = np.subtract(now, then)
+        out, originals = [], {}
+        for det in fresh:
+            if iou(det.box, then) >= NEAR_IOU:  # could be the subject: where flow says it is now
+                box = carry(past, det.box, det.mask)[-1]
+            else:  # someone else: only a candidate if the subject is lost, moved as before
+                box = tuple(float(v) for v in np.add(det.box, shift))
+            moved = replace(det, box=box, mask=None)
+            originals[id(moved)] = det
+            out.append(moved)
+        return out, None, originals
 
     def _segment(self, frame, update, index: int) -> np.ndarray | None:
         """The subject's matte; while lost, focus stays where the subject was last seen."""

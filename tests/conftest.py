@@ -48,8 +48,15 @@ def make_pipeline(person_weights, selfie_model):
 
     made = []
 
-    def make(**params):
-        p = FocusPipeline(**params)
+    def make(lag: int | tuple[int, int] | None = None, seed: int = 0, **params):
+        """`lag`: background detections come this many frames late, every run (the real model,
+        run when the frame is submitted: tests/scripted.py::LaggedDetector)."""
+        from scripted import LaggedDetector
+
+        background = LaggedDetector(None, lag, seed) if lag is not None else None
+        p = FocusPipeline(background=background, **params)
+        if background is not None:
+            background.detector = p.detector
         p.detector.param.update(weights=str(person_weights), person_labels=PERSON_LABELS)
         p.segmenter.person_model = str(selfie_model)
         made.append(p)

@@ -91,3 +91,37 @@ class ScriptedBackground:
 
     def close(self, wait: float = 0.0) -> None:
         pass
+
+
+class LaggedDetector:
+    """BackgroundDetector's stand-in around a real Detector: the real model's detections of
+    the frame it was given, returned `lag` polls later (one poll a frame). The live page's
+    lag varies with the machine's load; a test on real footage fixes it, so that it is the
+    same on every run and on every machine."""
+
+    def __init__(self, detector: Detector, lag: int | tuple[int, int] = 3, seed: int = 0):
+        """`lag`: a number of frames, or a (fewest, most) range drawn from per detection."""
+        self.detector, self.lag = detector, lag
+        self.rng = np.random.default_rng(seed)
+        self.error = None
+        self._job: tuple[int, list[Detection], int] | None = None  # (frame index, found, polls left)
+
+    def submit(self, frame, index: int, share=None) -> bool:
+        if self._job is not None:
+            return False
+        lag = self.lag if isinstance(self.lag, int) else int(self.rng.integers(self.lag[0], self.lag[1] + 1))
+        self._job = (index, self.detector.detect(frame), lag)
+        return True
+
+    def poll(self):
+        if self._job is None:
+            return None
+        index, found, left = self._job
+        if left > 1:
+            self._job = (index, found, left - 1)
+            return None
+        self._job = None
+        return index, found
+
+    def close(self, wait: float = 0.0) -> None:
+        pass

@@ -5,29 +5,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from focusr.geometry import iou
 from focusr.types import Pointer, TrackState
 
 DATA = Path(__file__).parent / "data"
-
-
-class RealTime:
-    """Frames at the video's own rate, as a camera delivers them: background detections then
-    arrive as many frames late as they would live (offline, as fast as the CPU allows, they
-    would be several times staler than they ever are in the dashboard)."""
-
-    def __init__(self, fps: float):
-        self.fps, self.start = fps, None
-
-    def wait(self, n: int) -> None:
-        import time
-
-        if self.start is None:
-            self.start = time.perf_counter()
-        delay = self.start + n / self.fps - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
 
 
 def yellow_box_truth(frame: np.ndarray) -> np.ndarray:
@@ -45,16 +28,14 @@ def yellow_box_truth(frame: np.ndarray) -> np.ndarray:
 def test_box_clip_click_on_the_box_keeps_it_matted_and_locked(make_pipeline):
     from conftest import asset
 
-    p = make_pipeline()
+    p = make_pipeline(lag=(2, 9))  # background detections 2-9 frames late at 30 fps, as live
     cap = cv2.VideoCapture(str(asset("box.mp4")))
     ious, held = [], []
     i = 0
-    clock = RealTime(30)
     while True:
         ok, frame = cap.read()
         if not ok:
             break
-        clock.wait(i)
         truth = yellow_box_truth(frame)
         if i == 0:
             ys, xs = np.nonzero(truth)
@@ -70,16 +51,19 @@ def test_box_clip_click_on_the_box_keeps_it_matted_and_locked(make_pipeline):
     assert np.mean(held) >= 0.98
 
 
-def test_vtest_lock_stays_on_the_same_pedestrian_while_others_cross(make_pipeline):
+@pytest.mark.parametrize("seed", [0, 6])
+def test_vtest_lock_stays_on_the_same_pedestrian_while_others_cross(make_pipeline, seed):
+    """Background detections arrive 1-6 frames late at 10 fps (drawn per detection from
+    `seed`), as live on a busy machine. With seed 6 a detection of him arrived while CSRT
+    had stuck to the background as another walker crossed, and he was lost at frame 100."""
     from conftest import asset
 
     truth = json.loads((DATA / "vtest_red_jacket.json").read_text())
     boxes = {int(k): v for k, v in truth["boxes"].items()}
     start, click = truth["click"]["frame"], truth["click"]["point"]
-    p = make_pipeline()
+    p = make_pipeline(lag=(1, 6), seed=seed)
     cap = cv2.VideoCapture(str(asset("vtest.avi")))
     hits, misses = 0, []
-    clock = RealTime(10)
     # as a user: the pointer rests on him from a second before; the click comes on the first
     # frame from `start` on whose predecessor showed a hover box there, and takes that box
     hovered, clicked = None, None
@@ -89,7 +73,6 @@ def test_vtest_lock_stays_on_the_same_pedestrian_while_others_cross(make_pipelin
         assert ok
         if i < start - 10:
             continue
-        clock.wait(i - start + 10)
         pointer = Pointer(hover=tuple(click))
         if clicked is None and i >= start and hovered is not None:
             pointer, clicked = Pointer(hover=tuple(click), click=tuple(click), shown=p.frame_index), i

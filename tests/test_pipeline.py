@@ -79,13 +79,8 @@ def test_hover_reports_the_detection_under_the_cursor(make_pipeline):
 
     cap = cv2.VideoCapture(str(ASSETS / "vtest.avi"))
     ok, frame = cap.read()
-    p = make_pipeline()
-    import time
-
-    deadline = time.time() + 30
-    res = p.process(frame, Pointer(hover=(664, 280)))[1]
-    while res.hover is None and time.time() < deadline:  # background detections land a few frames later
-        time.sleep(0.02)
+    p = make_pipeline(lag=3)
+    for _ in range(4):  # background detections land 3 frames later
         res = p.process(frame, Pointer(hover=(664, 280)))[1]
     assert res.hover is not None and p.detector.is_person(res.hover.label)
     _, res = p.process(frame, Pointer(hover=(380, 500)))  # empty grass
@@ -95,21 +90,16 @@ def test_hover_reports_the_detection_under_the_cursor(make_pipeline):
 def test_hovering_the_locked_subject_draws_only_its_lock_box_and_another_gets_the_amber_box(make_pipeline):
     """The walker's detection and its tracked box differ by a few pixels once it moves: hovering
     it must not draw a second, amber box over the green one."""
-    import time
-
     import cv2
     from conftest import ASSETS
     from focusr import overlay
 
     cap = cv2.VideoCapture(str(ASSETS / "vtest.avi"))
     frames = [cap.read()[1] for _ in range(15)]  # 1.5 s: he walks ~100 px left, alone
-    p = make_pipeline()
+    p = make_pipeline(lag=3)  # background detections 3 frames late, as live
     amber = lambda img: int(np.all(img == overlay.AMBER, axis=2).sum())  # noqa: E731
-    deadline = time.time() + 30
-    res = p.process(frames[0], Pointer(hover=(664, 280)))[1]
-    while res.hover is None and time.time() < deadline:  # background detections land a few frames later
-        time.sleep(0.02)
-        res = p.process(frames[0], Pointer(hover=(664, 280)))[1]
+    for _ in range(4):
+        p.process(frames[0], Pointer(hover=(664, 280)))
     out, res = p.process(frames[0], Pointer(hover=(664, 280)))
     assert res.hover is not None and amber(out) > 50  # not locked yet: the amber hover box
     p.process(frames[0], Pointer(hover=(664, 280), click=(664, 280)))
@@ -117,7 +107,6 @@ def test_hovering_the_locked_subject_draws_only_its_lock_box_and_another_gets_th
     for frame in frames[1:]:  # he walks on; the pointer follows him
         x1, y1, x2, y2 = p.tracker.box
         out, res = p.process(frame, Pointer(hover=((x1 + x2) / 2, (y1 + y2) / 2)))
-        time.sleep(0.03)  # real time, more or less: background detections keep coming
         drawn.append((amber(out), res.hover))
     assert res.state == TrackState.LOCKED
     assert all(a == 0 and h is None for a, h in drawn), drawn  # hovering him: his green box only
