@@ -69,6 +69,43 @@ def create_csrt(template_size: int = 144):
     return cv2.TrackerCSRT_create()
 
 
+CSRT_PADDING = 3.0  # OpenCV's default TrackerCSRT_Params.padding
+FAST_NUDGE = 3  # px (tracking scale) a box's width or height may change by to give CSRT a fast grid
+
+
+def csrt_grid(w: int, h: int, template_size: int) -> int:
+    """The side of CSRT's square feature grid for a w x h box, as trackerCSRT.cpp computes it
+    at init: the padded box, averaged to a square, shrunk to template_size if larger, in
+    cells of 1-4 px by the box's area. Its FFTs are as fast as the grid's side factors."""
+    area = w * h
+    cell = min(4, max(1, math.ceil(area / 400)))
+    pad = CSRT_PADDING * math.sqrt(area)
+    side = (math.floor(w + pad) + math.floor(h + pad)) / 2
+    return math.floor(math.floor(side * min(1.0, template_size / side) + 1e-6) / cell)
+
+
+def fast_rect(x: int, y: int, w: int, h: int, template_size: int) -> tuple[int, int, int, int]:
+    """The CSRT init rect with its width and height nudged (about its centre) by the fewest
+    pixels, at most FAST_NUDGE, that give a grid whose side has only the factors 2, 3 and 5.
+    A walker's box at half scale costs 34 ms an update on a 53-cell grid and 10 ms on 54;
+    a click waits for the first update, and every frame after it pays it again."""
+    best = None
+    for dw in range(-FAST_NUDGE, FAST_NUDGE + 1):
+        for dh in range(-FAST_NUDGE, FAST_NUDGE + 1):
+            nw, nh = w + dw, h + dh
+            if nw < MIN_BOX_PX or nh < MIN_BOX_PX:
+                continue
+            n = csrt_grid(nw, nh, template_size)
+            if n > 0 and cv2.getOptimalDFTSize(n) == n:
+                cost = (abs(dw) + abs(dh), -(dw + dh))  # fewest pixels; growing keeps the subject inside
+                if best is None or cost < best[0]:
+                    best = (cost, dw, dh)
+    if best is None:
+        return x, y, w, h
+    _, dw, dh = best
+    return x - dw // 2, y - dh // 2, w + dw, h + dh
+
+
 class Appearance:
     """Colour histogram + grey template of the subject, updated slowly while confident."""
 
@@ -271,7 +308,10 @@ class Tracker(param.Parameterized):
         box_small = clip_box(box_small, small.shape)
         x1, y1, x2, y2 = box_small
         self._csrt = create_csrt(self.template_size)
-        self._csrt.init(small, (int(x1), int(y1), max(int(x2 - x1), MIN_BOX_PX), max(int(y2 - y1), MIN_BOX_PX)))
+        w, h = max(int(x2 - x1), MIN_BOX_PX), max(int(y2 - y1), MIN_BOX_PX)
+        rect = fast_rect(int(x1), int(y1), w, h, self.template_size)
+        self._csrt.init(small, rect)
+        self._unnudge = (w / rect[2], h / rect[3])  # CSRT's boxes, back to the subject's own size
         self._box_small = box_small
 
     def update(self, small: np.ndarray, hsv: np.ndarray, dt: float,
@@ -289,6 +329,8 @@ class Tracker(param.Parameterized):
         ok, rect = self._csrt.update(small)
         if ok:
             x, y, w, h = rect
+            kw, kh = self._unnudge
+            x, y, w, h = x + w * (1 - kw) / 2, y + h * (1 - kh) / 2, w * kw, h * kh
             box = clip_box((x, y, x + w, y + h), small.shape)
             (px, py), (cx, cy) = center(prev), center(box)
             self._velocity = (VELOCITY_KEEP * self._velocity[0] + VELOCITY_NEW * (cx - px),
