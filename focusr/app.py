@@ -64,7 +64,7 @@ class FocusrApp(pn.viewable.Viewer):
             self.settings.stage(stage).param.watch(partial(self._configure, stage), names)
         for name, handler in (("frame", self._on_frame), ("hover", self._on_hover), ("click", self._on_click),
                               ("release", self._on_release), ("error", self._on_browser_error),
-                              ("started", self._on_new_source)):
+                              ("started", self._on_new_source), ("paused", self._on_paused)):
             self.camera.param.watch(handler, name)
         self._periodic = None
         if self.link.served:
@@ -118,6 +118,7 @@ class FocusrApp(pn.viewable.Viewer):
         for _, stage, names in self.settings.control_groups():  # a reconnect keeps the page's settings
             session.configure(stage, **{n: getattr(self.settings.stage(stage), n) for n in names})
         session.configure("detector", weights=self.detector_model)
+        session.pause(self.camera.paused)
         return session
 
     def _configure(self, stage: str, *events) -> None:
@@ -158,6 +159,9 @@ class FocusrApp(pn.viewable.Viewer):
 
     def _on_release(self, event) -> None:
         self.session.release()
+
+    def _on_paused(self, event) -> None:
+        self.session.pause(event.new)
 
     def _on_new_source(self, event) -> None:
         """A new source starts fresh: no subject, no hover, and the plots mark the change."""
@@ -211,7 +215,7 @@ class FocusrApp(pn.viewable.Viewer):
             f"<b>source</b> {self.camera.source}" + (" (paused)" if self.camera.paused else ""),
             f'<b>state</b> <span class="st-{state}">{state}</span>',
             f"<b>subject</b> {snap.label or '—'}",
-            f"<b>fps</b> {snap.displayed_fps:.1f} shown / {snap.processed_fps:.1f} processed",
+            f"<b>fps</b> {snap.displayed_fps:.1f} displayed / {snap.processed_fps:.1f} processed",
             f"<b>skipped</b> {snap.skipped}",
         ]
         if snap.detect_every is not None:

@@ -46,6 +46,7 @@ class CameraView(ReactiveHTML):
   <div class="focusr-stage">
     <canvas id="screen" class="focusr-view" width="640" height="480"></canvas>
     <div id="msg" class="focusr-msg"></div>
+    <div id="badge" class="focusr-badge" style="display:none"><b>Paused</b><span class="focusr-hint"> · click, hover and tune on this frame</span></div>
   </div>
   <video id="video" class="focusr-video" playsinline muted></video>
 </div>

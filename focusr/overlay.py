@@ -54,7 +54,7 @@ def status(img: np.ndarray, state: TrackState, label: str | None, fps: float | N
     narrow frame it gets smaller, and if even the smallest readable size is too wide, the
     least needed parts (the frame rate, then the note, then the label) are left off."""
     head = state.value.upper() + (f"  {label}" if label else "")
-    rate = f"  {fps:4.1f} fps" if fps is not None else ""
+    rate = f"  {fps:4.1f} fps processed" if fps is not None else ""  # the plots' word for this rate
     tail = f"  {note}" if note else ""
     W = img.shape[1]
     k = min(1.0, W / 640)  # the box's margins as at 640 wide, smaller on a narrower frame

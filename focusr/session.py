@@ -5,6 +5,10 @@ thread so a slow frame never blocks other sessions or the widgets. The hand-over
 slot holds one frame: a newer frame replaces an older one that has not started,
 so the latest frame always wins and latency cannot build up.
 
+Paused, the page sends no frames; the worker processes the last one again whenever the user
+hovers, clicks, releases or moves a control (and for a moment after, while focus pulls or a
+detection lands), so a subject can be chosen and the look tuned on a still frame.
+
 The worker thread owns the pipeline: it is the only thread that runs it, changes it or
 closes it. Control changes made on the event loop (`configure`) wait in a queue and are
 applied between frames, never while a frame is half processed.
@@ -31,6 +35,8 @@ log = logging.getLogger(__name__)
 
 SHOWN_REPLIES = 90  # replies whose frame index is remembered: a click names the one it was made on
 FIGURES_WINDOW_S = 2.0  # rates and mean timings are over this much recent time
+STILL_FPS = 15.0  # paused: the still frame is processed again at most this often ...
+STILL_SETTLE_S = 1.0  # ... for this long after the last change, plus the focus pull's own time
 
 _live: weakref.WeakSet[FocusSession] = weakref.WeakSet()
 
@@ -102,6 +108,9 @@ class FocusSession(param.Parameterized):
         self._inbox = PointerInbox()
         self._sent: dict[int, int] = {}  # reply seq -> pipeline frame index, the latest SHOWN_REPLIES (worker only)
         self._changes: list[tuple[str, dict]] = []
+        self._paused = False
+        self._last: bytes | None = None  # the last frame processed: the still frame while paused (worker only)
+        self._still_until = 0.0  # monotonic: paused, the still frame is processed again until then
         self._closed = False
         self._close_requested = 0.0
         self.received = 0
@@ -125,9 +134,22 @@ class FocusSession(param.Parameterized):
             self._slot = payload
             self._lock.notify()
 
+    def pause(self, paused: bool) -> None:
+        """Paused: no frames come; what the user does is shown on the last one (see the module)."""
+        with self._lock:
+            self._paused = bool(paused)
+            self._lock.notify()
+
+    def _changed(self) -> None:
+        """Something the picture shows changed (lock held): a paused session shows it on its
+        still frame, for STILL_SETTLE_S and the focus pull's time."""
+        self._still_until = time.monotonic() + STILL_SETTLE_S + float(self.pipeline.rack_focus)
+        self._lock.notify()
+
     def hover(self, point) -> None:
         with self._lock:
             self._inbox.hover = self._point(point)
+            self._changed()
 
     def click(self, point, seq=None) -> None:
         """A click at `point` (frame pixels) on the reply `seq` that was on screen."""
@@ -136,17 +158,20 @@ class FocusSession(param.Parameterized):
             with self._lock:
                 self._inbox.click = p
                 self._inbox.click_seq = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+                self._changed()
 
     def release(self) -> None:
         with self._lock:
             self._inbox.click = None
             self._inbox.release = True
+            self._changed()
 
     def configure(self, stage: str, **values) -> None:
         """Set parameters of the pipeline (stage "") or of one of its stages ("renderer", ...),
         between frames: the worker applies them before the next frame it processes."""
         with self._lock:
             self._changes.append((stage, values))
+            self._changed()
 
     def close(self, wait: float = 0.0) -> None:
         """Ask the worker to stop; it closes the pipeline itself. Returns at once unless `wait`
@@ -187,16 +212,18 @@ class FocusSession(param.Parameterized):
             self._apply_changes()  # the page's settings (its chosen detector) before the first load
             self.pipeline.detector.model  # load (once per process) here, never on the event loop
             self.pipeline.segmenter.load()  # and the person segmenter, so no click waits for it
+            next_still = 0.0
             while True:
                 with self._lock:
-                    while self._slot is None and not self._closed:
-                        self._lock.wait()
-                    if self._closed:
+                    payload = self._next_payload(next_still)
+                    if payload is None:
                         break
-                    payload, self._slot = self._slot, None
                     pointer = self._inbox.take(self._sent)
+                still = payload is self._last
+                if still:
+                    next_still = time.monotonic() + 1.0 / STILL_FPS
                 try:
-                    self._on_output(self.handle(payload, pointer))
+                    self._on_output(self.handle(payload, pointer, still=still))
                 except frames.FrameError as exc:
                     self._drop(payload, f"frame dropped: {exc}")
                 except Exception as exc:  # never let one frame kill the session's worker
@@ -210,6 +237,22 @@ class FocusSession(param.Parameterized):
                     self._on_closed(stop_ms, self.received)
                 except Exception:
                     log.exception("session close callback failed")
+
+    def _next_payload(self, next_still: float) -> bytes | None:
+        """(Lock held) the next frame to process: a new one, or, paused, the still frame again
+        (not before `next_still`); None once closed."""
+        while not self._closed:
+            if self._slot is not None:
+                payload, self._slot = self._slot, None
+                return payload
+            now = time.monotonic()
+            if self._paused and self._last is not None and now < self._still_until:
+                if now >= next_still:
+                    return self._last
+                self._lock.wait(next_still - now)
+            else:
+                self._lock.wait()
+        return None
 
     def _apply_changes(self) -> None:
         with self._lock:
@@ -235,13 +278,15 @@ class FocusSession(param.Parameterized):
         except Exception:
             log.exception("could not send the drop notice")
 
-    def handle(self, payload: bytes, pointer: Pointer = Pointer()) -> bytes:
-        """One frame as the dashboard sends it in, the frame it sends back out (same thread)."""
+    def handle(self, payload: bytes, pointer: Pointer = Pointer(), still: bool = False) -> bytes:
+        """One frame as the dashboard sends it in, the frame it sends back out (same thread).
+        `still`: the last frame again, while paused (the reply says so)."""
         self._apply_changes()
         clock = StageClock()
         with clock("decode"):
             header, jpeg = frames.unpack(payload)
             image = frames.decode_jpeg(jpeg)
+        self._last = payload
         self.frame_size = (image.shape[1], image.shape[0])
         out, result = self.pipeline.process(image, pointer, clock=clock)
         notices = self.pipeline.notices
@@ -256,6 +301,8 @@ class FocusSession(param.Parameterized):
             if len(self._sent) > SHOWN_REPLIES:
                 del self._sent[next(iter(self._sent))]
         reply = {"seq": seq, "t": header.get("t"), **result.summary(), "server_ms": round(clock.total_ms, 1)}
+        if still:
+            reply["still"] = True
         self.records.append(FrameRecord(time.monotonic(), clock.ms, result.state, reply["label"]))
         return frames.pack(reply, jpeg_out)
 

@@ -361,6 +361,44 @@ def test_upload_box_video_through_the_file_input(tab):
     assert not tab.errors, tab.errors
 
 
+def test_paused_is_a_still_frame_where_hover_click_and_controls_work(tab):
+    """Paused on the webcam, the picture says so; hovering and clicking a walker locks him and
+    blurs the background on that very frame (the camera's newer frames never replace it), a
+    sidebar control changes it, Escape releases; Space plays on."""
+    start_webcam(tab)
+    tab.camera.focus()
+    tab.page.keyboard.press(" ")
+    tab.wait("S.paused", what="paused")
+    badge = tab.page.locator(".focusr-badge")
+    assert badge.is_visible() and "Paused" in badge.inner_text()
+    time.sleep(0.5)
+    seq = tab.js("root.dataset.seq")
+    got = hover_and_click(tab.page, WALKERS)
+    assert got is not None and got["match"], got  # who: the walker whose box was clicked
+    time.sleep(0.6)  # the focus pull
+    locked, box = tab.frame_and_box()
+    s_locked, b_locked = subject_vs_background(locked, box)
+    tab.shot("paused-locked")
+    assert tab.js("root.dataset.seq") == seq  # still the frame that was paused on
+    assert b_locked < 0.35 * s_locked, (s_locked, b_locked)
+
+    top_left = lambda img: img[:40, :260]  # noqa: E731 - where the status overlay is drawn
+    tab.page.locator(".bk-Checkbox", has_text="Overlays").locator("input").click()  # a sidebar control
+    tab.wait(f"S.counts.displayed > {tab.displayed()} + 1", what="the still frame processed again")
+    time.sleep(0.3)
+    assert np.abs(top_left(locked).astype(int) - top_left(tab.frame()).astype(int)).mean() > 10  # overlay gone
+    tab.page.locator(".bk-Checkbox", has_text="Overlays").locator("input").click()
+    tab.camera.focus()
+    tab.page.keyboard.press("Escape")
+    tab.wait("root.dataset.state === 'idle'", what="released on the still frame")
+    assert tab.js("root.dataset.seq") == seq
+    tab.page.keyboard.press(" ")
+    tab.wait("!S.paused", what="playing")
+    tab.wait(f"Number(root.dataset.seq) > {seq} + 3", what="new frames")
+    assert not badge.is_visible()
+    assert not tab.errors, tab.errors
+
+
 def test_keyboard_shortcuts_and_a_sidebar_control_change_the_display(tab):
     start_webcam(tab)
     tab.camera.focus()

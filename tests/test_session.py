@@ -30,9 +30,14 @@ def good_frame(seq):
 def test_bad_frames_are_dropped_and_counted_and_the_session_goes_on():
     s, got, errors, arrived = make_session()
     try:
-        for bad in (b"", b"garbage" * 10, frames.pack({"seq": 1}, b"\xff\xd8\xff\xe0truncated")):
+        s.submit(good_frame(0))  # the worker is up (it loads the models first: a newer frame would replace these)
+        assert arrived.wait(30)
+        got.clear()
+        for k, bad in enumerate((b"", b"garbage" * 10, frames.pack({"seq": 1}, b"\xff\xd8\xff\xe0truncated")), 1):
             s.submit(bad)
-            time.sleep(0.1)
+            deadline = time.time() + 10
+            while s.dropped < k and time.time() < deadline:
+                time.sleep(0.01)
         s.submit(good_frame(2))
         deadline = time.time() + 10
         while not (got and frames.unpack(got[-1])[0].get("seq") == 2) and time.time() < deadline:
@@ -142,3 +147,65 @@ def test_control_changes_wait_for_the_next_frame():
         assert any(e.startswith("setting refused") for e in errors)
     finally:
         s.close(wait=2)
+
+
+def test_paused_the_still_frame_answers_hover_click_and_controls_then_rests(make_pipeline):
+    """Paused, no frames come: hovering a walker shows his box, a click locks him and the
+    background blurs, Blur strength changes the picture, all on the last frame (same seq,
+    marked still); once nothing changes the worker stops processing (no CPU spent)."""
+    import cv2
+    from conftest import ASSETS
+    from focusr.geometry import iou
+    from focusr.session import STILL_SETTLE_S
+
+    cap = cv2.VideoCapture(str(ASSETS / "vtest.avi"))
+    shots = [cap.read()[1] for _ in range(6)]
+    got, errors, arrived = [], [], threading.Event()
+    s = FocusSession(on_output=lambda b: (got.append(b), arrived.set()), on_error=errors.append,
+                     pipeline=make_pipeline(lag=2))
+    s.configure("renderer", blur_strength=20)
+
+    def reply(pred, timeout=10.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for payload in list(got):
+                header, jpeg = frames.unpack(payload)
+                if pred(header):
+                    return header, frames.decode_jpeg(jpeg)
+            time.sleep(0.02)
+        raise AssertionError(f"no such reply: last {frames.unpack(got[-1])[0] if got else None}")
+
+    try:
+        for seq, frame in enumerate(shots, 1):
+            arrived.clear()
+            s.submit(frames.pack({"seq": seq, "t": 0.0}, frames.encode_jpeg(frame, 90)))
+            assert arrived.wait(30)
+        s.pause(True)
+        got.clear()
+        s.hover((664, 280))  # the walker on the right
+        header, idle = reply(lambda h: h.get("hover") is not None)
+        assert header["seq"] == 6 and header["still"] and header["state"] == "idle"
+        hovered = header["hover"]
+        got.clear()
+        s.click((664, 280), seq=6)
+        header, locked = reply(lambda h: h["state"] == "locked")
+        assert header["seq"] == 6 and header["still"]
+        assert iou(header["box"], hovered) >= 0.5 and header["label"] in ("Normal", "Fall"), (header, hovered)
+        time.sleep(0.6)  # the focus pull (0.3 s) is over
+        header, locked = frames.unpack(got[-1])[0], frames.decode_jpeg(frames.unpack(got[-1])[1])
+        grass = (slice(450, 570), slice(20, 300))  # lawn, far from him: sharp when idle, blurred when locked
+        sharpness = lambda img: float(cv2.Laplacian(cv2.cvtColor(img[grass], cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())  # noqa: E731
+        assert sharpness(locked) < 0.5 * sharpness(idle), (sharpness(locked), sharpness(idle))
+        got.clear()
+        s.configure("renderer", blur_strength=0)
+        time.sleep(0.8)
+        header, unblurred = frames.unpack(got[-1])[0], frames.decode_jpeg(frames.unpack(got[-1])[1])
+        assert header["seq"] == 6 and header["state"] == "locked"
+        assert sharpness(unblurred) > 0.8 * sharpness(idle), (sharpness(unblurred), sharpness(idle))
+        time.sleep(STILL_SETTLE_S + 0.5)  # nothing changes any more: the worker rests
+        n = len(got)
+        time.sleep(1.0)
+        assert len(got) == n, len(got) - n
+        assert not errors, errors
+    finally:
+        s.close(wait=10)

@@ -1,5 +1,5 @@
 // FOCUSR camera component: the ReactiveHTML "render" script (runs once per view).
-// Named nodes from the template: root, screen, video, msg, webcam_btn, file_input, play_btn, seek, counters.
+// Named nodes from the template: root, screen, video, msg, badge, webcam_btn, file_input, play_btn, seek, counters.
 // `state` lives as long as the view; `data` holds the synced parameters.
 //
 // Frames go up as one binary message: [u32 header length][JSON header][JPEG]. At most one
@@ -86,6 +86,7 @@ S.noSource = () => {
   S.fileName = null
   data.source = 'none'
   S.ctx.clearRect(0, 0, screen.width, screen.height)
+  S.setPaused(false)
   S.showControls()
 }
 
@@ -260,6 +261,7 @@ S.setPaused = (paused) => {
   S.paused = paused
   data.paused = paused
   play_btn.textContent = paused ? 'Play' : 'Pause'
+  badge.style.display = paused ? '' : 'none'
   if (S.fileName) { if (paused) video.pause(); else video.play().catch(() => {}) }
 }
 
@@ -290,7 +292,7 @@ S.onVideoFrame = () => {
 // one frame in flight; a lost reply frees the slot after 2 s
 S.slotFree = () => S.inflight === null || performance.now() - S.sentAt >= 2000
 
-S.send = () => S.encode(performance.now())  // paused: a seek, click or Escape still sends the frame
+S.send = () => S.encode(performance.now())  // paused: a seek sends the frame it shows
 
 S.encode = (t) => {
   const vw = video.videoWidth, vh = video.videoHeight
@@ -368,7 +370,7 @@ S.show = async (payload) => {
   delete S.sentTimes[head.seq]
   S.counts.displayed++
   if (S.serverMs && typeof head.server_ms === 'number' && S.serverMs.length < 5000) S.serverMs.push(head.server_ms)
-  if (typeof head.t === 'number') {
+  if (typeof head.t === 'number' && !head.still) {  // a still frame again: not a capture's latency
     S.latency.push(performance.now() - head.t)
     if (S.latency.length > 600) S.latency.shift()
   }
@@ -412,15 +414,16 @@ screen.addEventListener('click', (e) => {
   if (!p) return
   root.focus()
   data.click = {x: p[0], y: p[1], n: ++S.clicks, seq: S.shownSeq}
+  if (S.paused) return  // the server shows it on the still frame (a webcam's next frame is not the one seen)
   S.urgent = true
   if (S.ready) S.flush()
-  else if (!S.encoding) S.send()  // paused, or between camera frames: this frame takes the click
+  else if (!S.encoding) S.send()  // between camera frames: this frame takes the click
 })
 
 S.onKey = (e) => {
   const tag = (e.target && e.target.tagName) || ''
   if (/^(INPUT|TEXTAREA|SELECT)$/.test(tag) && e.target !== file_input) return
-  if (e.key === 'Escape') { data.release = data.release + 1; if (S.paused) S.send() }
+  if (e.key === 'Escape') data.release = data.release + 1  // paused: shown on the still frame
   else if (e.key === ' ') { e.preventDefault(); S.setPaused(!S.paused) }
   else if (e.key === 'w' || e.key === 'W') S.startWebcam()
   else if (e.key === 'f' || e.key === 'F') {
@@ -458,7 +461,7 @@ S.report = setInterval(() => {
     captured_fps: rate('captured'), sent_fps: rate('sent'), displayed_fps: rate('displayed'),
     skipped: S.counts.skipped, displayed: S.counts.displayed, latency_median_ms: q(0.5), latency_p95_ms: q(0.95),
   }
-  counters.textContent = `${rate('displayed').toFixed(1)} fps · skipped ${S.counts.skipped}`
+  counters.textContent = `${rate('displayed').toFixed(1)} fps displayed · skipped ${S.counts.skipped}`
   S.prev = {captured: S.counts.captured, sent: S.counts.sent, displayed: S.counts.displayed, at: now}
 }, 500)
 
