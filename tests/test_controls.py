@@ -237,3 +237,47 @@ def test_the_status_line_fits_the_frame(width):
     assert xs.max() < width - 1 and ys.max() < h / 4, (xs.max(), ys.max())  # inside, and small
     text = np.any(img != 0, axis=2) & np.any(img != 128, axis=2)
     assert text[: ys.max() + 1, : xs.max() + 1].sum() > 50  # and some text is drawn in it
+
+
+@pytest.mark.parametrize("state", ["idle", "person", "region"])
+def test_paused_every_control_at_every_value_is_shown_on_the_still_frame(state, make_pipeline, footage):
+    """Paused (no frames come), each control at each value is applied to the still frame at
+    once: a reply of that frame comes after every change, a picture, with the subject held
+    where it is (a still frame: the box only settles, by a few pixels)."""
+    player = start(state, make_pipeline, footage)
+    got, errors, arrived = [], [], threading.Event()
+    session = FocusSession(on_output=lambda payload: (got.append(payload), arrived.set()), pipeline=player.p,
+                           on_error=errors.append)
+    try:
+        i = player.order[player.k % len(player.order)]
+        session.submit(frames.pack({"seq": 1}, frames.encode_jpeg(player.footage[i], 90)))
+        assert arrived.wait(30)
+        session.pause(True)
+        before = frames.unpack(got[-1])[0]["box"]
+        changes = 0
+        for stage, name, p in controls():
+            for value in values(p):
+                n = len(got)
+                session.configure(stage, **{name: value})
+                deadline = threading.Event()
+                for _ in range(300):  # two replies: the second surely came after the change
+                    if len(got) >= n + 2:
+                        break
+                    deadline.wait(0.02)
+                assert len(got) >= n + 2, f"{stage}.{name} = {value}: no still frame within 6 s"
+                header, jpeg = frames.unpack(got[-1])
+                what = f"{state}: {stage or 'pipeline'}.{name} = {value}"
+                assert header["seq"] == 1 and header.get("still"), (what, header)
+                out = frames.decode_jpeg(jpeg)
+                assert out.shape == (SOURCE[1], SOURCE[0], 3) and out.mean() > 20, what
+                if state == "idle":
+                    assert header["state"] == "idle", what
+                else:
+                    assert header["state"] in ("locked", "reacquired") and iou(header["box"], before) >= 0.7, (
+                        what, header["box"], before)
+                changes += 1
+            session.configure(stage, **{name: p.default})
+        assert not errors, errors
+        print(f"paused, {state}: {changes} changes, each shown on the still frame")
+    finally:
+        session.close(wait=10)
