@@ -152,15 +152,24 @@ class Follow:
         self._frame: np.ndarray | None = None
         self.box: Box | None = None
 
-    def follow(self, source, detected_at: int, frame: np.ndarray, index: int, frames_since) -> Box | None:
+    @property
+    def source(self):
+        """The detection followed now (None: none)."""
+        return self._source
+
+    def follow(self, source, detected_at: int, frame: np.ndarray, index: int, frames_since,
+               now: Box | None = None) -> Box | None:
         """`source`: the detection under the pointer (None: nothing); `frames_since(i)`: the
-        frames from i to this one, or None when they are gone."""
+        frames from i to this one, or None when they are gone; `now`: its box on this frame,
+        when the caller has already carried it there."""
         if source is None:
             self._source, self.box, self._frame = None, None, None
             return None
         if source is self._source and self._index == index - 1 and self._frame is not None \
                 and self._frame.shape == frame.shape:
             self.box = carry([self._frame, frame], self.box)[-1]
+        elif now is not None:
+            self.box = now
         else:
             past = frames_since(detected_at)
             self.box = carry(past, source.box, source.mask)[-1] if past else source.box

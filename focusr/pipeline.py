@@ -36,6 +36,8 @@ CLICK_SQUARE_RADIUS = 1 / 12  # nothing (sensible) grows from the click: lock a 
 REGION_MAX_SHARE = 0.3  # a region grown from a click larger than this share of the frame is not what the user meant
 MIN_TRACK_SCALE = 0.15  # below this, a huge subject's tracking copy loses the detail CSRT needs
 MIN_TRACK_WIDTH = 320  # px: track_scale never shrinks a narrow frame's tracking copy below this (or 1:1)
+HOVER_REACH = 40 / 640  # share of the frame's width: a detection's old box this near the pointer may have moved under it
+HOVER_CARRIED = 2  # of those, the nearest this many are carried to now by flow (a few ms each, only then)
 
 # What a stage's failure on a frame means to the user, said once per stage and reason; the frame
 # goes on without that stage. The server log has the exception.
@@ -319,16 +321,40 @@ class FocusPipeline(param.Parameterized):
     def _hovered(self, frame, pointer: Pointer, index: int):
         """The detection under the pointer, and its box carried to where its subject is now; none
         over the locked subject, whose green box says it all (and a click there keeps it)."""
-        source = under_point(self._detections, pointer.hover) if pointer.hover is not None else None
+        source, now = self._under_pointer(frame, pointer.hover) if pointer.hover is not None else (None, None)
         locked = self.tracker.box if self.tracker.state != TrackState.IDLE else None
         if source is not None and locked is not None and (  # its detection, compared where it was then
                 source is self._subject_det or iou(source.box, self.tracker.box_at(self._detections_at) or locked) >= 0.5):
             source = None
         box = self._hover.follow(source, self._detections_at, frame, index,
-                                 lambda at: self._recent.since(at, frame.shape))
+                                 lambda at: self._recent.since(at, frame.shape), now=now)
         if source is None or (locked is not None and iou(box, locked) >= 0.5):  # or carried to now
             return None, None
         return source, replace(source, box=box, mask=None)
+
+    def _under_pointer(self, frame, point):
+        """The detection whose subject is under the pointer now, and its box now if that had to
+        be worked out (else None). Boxes are of a frame a few frames back and a walker moves
+        10-40 px meanwhile: the box drawn (followed) holds while the pointer is in it; then
+        the detector's boxes; then the few near the pointer, carried by flow to now."""
+        followed = self._hover.source
+        if (followed is not None and self._hover.box is not None and distance(self._hover.box, point) == 0
+                and any(d is followed for d in self._detections)):
+            return followed, None
+        hit = under_point(self._detections, point)
+        if hit is not None:
+            return hit, None
+        reach = HOVER_REACH * frame.shape[1]
+        near = sorted((d for d in self._detections if distance(d.box, point) <= reach),
+                      key=lambda d: distance(d.box, point))[:HOVER_CARRIED]
+        past = self._recent.since(self._detections_at, frame.shape) if near else None
+        if past is None or len(past) < 2:
+            return None, None
+        for det in near:
+            box = carry(past, det.box, det.mask)[-1]
+            if distance(box, point) == 0:
+                return det, box
+        return None, None
 
     def _track(self, frame, pointer: Pointer, index: int, t: float, dt: float, fresh, fresh_at):
         if pointer.click is not None:
