@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import re
 import sys
 import threading
 import traceback
@@ -32,6 +33,15 @@ log = logging.getLogger(__name__)
 
 KEYS_HELP = "**Keys**: click a subject to focus · Esc release · Space pause · W webcam · F fullscreen"
 DETECTOR_SECTION = "Detection and tracking"  # where the detector picker joins the stage controls
+
+
+PHONE_AGENTS = re.compile(r"Mobi|Android|iPhone|iPad|iPod")
+
+
+def on_a_phone() -> bool:
+    """Whether this session's browser says it is a phone or tablet (its User-Agent)."""
+    headers = pn.state.headers or {}
+    return bool(PHONE_AGENTS.search(str(headers.get("User-Agent", ""))))
 
 
 class FocusrApp(pn.viewable.Viewer):
@@ -98,7 +108,10 @@ class FocusrApp(pn.viewable.Viewer):
                 theme="dark",
                 sidebar_width=330,
                 busy_indicator=None,  # every frame is an event: a spinner flickering at 30 Hz helps no one
+                meta_viewport="width=device-width, initial-scale=1",  # a phone lays the page out at its own width
+                collapsed_sidebar=on_a_phone(),  # the controls wait in the drawer: the video comes first
             )
+            self._template.config.raw_css.append(style.asset("page.css"))
         return self._template
 
     def __panel__(self):
@@ -211,20 +224,21 @@ class FocusrApp(pn.viewable.Viewer):
 
     def _status_html(self, snap: Snapshot) -> str:
         state = snap.state.value
+        minor = lambda html: f'<span class="minor">{html}</span>'  # noqa: E731 - left off on a phone
         parts = [
             f"<b>source</b> {self.camera.source}" + (" (paused)" if self.camera.paused else ""),
             f'<b>state</b> <span class="st-{state}">{state}</span>',
             f"<b>subject</b> {snap.label or '—'}",
-            f"<b>fps</b> {snap.displayed_fps:.1f} displayed / {snap.processed_fps:.1f} processed",
-            f"<b>skipped</b> {snap.skipped}",
+            f"<b>fps</b> {snap.displayed_fps:.1f} displayed" + minor(f" / {snap.processed_fps:.1f} processed"),
+            minor(f"<b>skipped</b> {snap.skipped}"),
         ]
         if snap.detect_every is not None:
-            parts.append(f"<b>detect</b> every {snap.detect_every:.0f} frames")
+            parts.append(minor(f"<b>detect</b> every {snap.detect_every:.0f} frames"))
         if snap.dropped:
-            parts.append(f"<b>dropped</b> {snap.dropped}")
+            parts.append(minor(f"<b>dropped</b> {snap.dropped}"))
         if snap.notices:
             parts.append("<b>reduced mode</b>")
-        return " · ".join(parts)
+        return '<span class="sep"> · </span>'.join(parts)
 
     def _cleanup(self, session_context) -> None:
         if self._periodic is not None:
@@ -250,7 +264,10 @@ def configure_server() -> None:
             logger.setLevel(logging.INFO)
             logger.propagate = False  # Bokeh's root handler would print each line twice
         quiet_closed_writes()
-        atexit.register(_shutdown)
+        # before the interpreter's own executors shut down (MediaPipe runs its calls on one): a
+        # worker still processing a (paused) frame would fail mid-stage. threading runs these
+        # newest first, ahead of atexit.
+        getattr(threading, "_register_atexit", atexit.register)(_shutdown)
         _quiet_torch_teardown()
         configure_server.done = True
 

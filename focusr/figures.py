@@ -12,7 +12,7 @@ import time
 import panel as pn
 import param
 from bokeh.core.properties import value
-from bokeh.models import ColumnDataSource, Legend
+from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, Legend
 from bokeh.plotting import figure
 
 from focusr import style
@@ -25,10 +25,18 @@ STATES = [s.value for s in TrackState]
 FPS_SERIES = tuple(style.FPS_COLOURS)
 
 
-class LiveFigures(pn.viewable.Viewer):
-    """The three live plots under the video."""
+LEGEND_FONT = "11px"
+BORDER_LEFT = 92  # px left of each plot's data: room for the widest y labels ("reacquired"), so the data lines up
+BORDER_RIGHT = 130  # px right of it: the widest legend ("capture→display"); the plots share one time axis
 
-    height = param.Integer(default=210, bounds=(120, 600), doc="Height of each plot in pixels.")
+
+class LiveFigures(pn.viewable.Viewer):
+    """The three live plots under the video, one above the other on one time axis (named once,
+    under the last), their data areas lined up, each legend beside its data, values on hover."""
+
+    height = param.Integer(default=230, bounds=(200, 600),
+                           doc="Height of each plot in pixels (its data area is about 60 px less; the last "
+                               "plot is 30 px taller for the time axis' name).")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -38,7 +46,8 @@ class LiveFigures(pn.viewable.Viewer):
         self.states = ColumnDataSource({"t": [], "state": [], "colour": []}, name="focusr-state")
         # a new source (the page's webcam or a file): a line across each plot, named on the state plot
         self.sources = ColumnDataSource({"t": [], "source": []}, name="focusr-sources")
-        self._layout = pn.Row(*(pn.pane.Bokeh(p) for p in self._plots()), sizing_mode="stretch_width")
+        self._layout = pn.Column(*(pn.pane.Bokeh(p, sizing_mode="stretch_width") for p in self._plots()),
+                                 sizing_mode="stretch_width")
 
     def stream(self, snap: Snapshot) -> None:
         t = [time.monotonic() - self._started]
@@ -55,36 +64,50 @@ class LiveFigures(pn.viewable.Viewer):
         self.sources.stream({"t": [time.monotonic() - self._started], "source": [source]},
                             rollover=ROLLOVER)
 
-    def _marks(self, fig, data_renderers, label: bool = False) -> None:
+    def _marks(self, fig, label: bool = False) -> None:
         fig.vspan(x="t", source=self.sources, line_color=style.MUTED, line_dash="dotted", line_width=1.5)
         if label:
             fig.text(x="t", y=value(STATES[-1]), text="source", source=self.sources, x_offset=4, y_offset=-2,
                      text_font_size="9px", text_color=style.MUTED, text_baseline="middle")
-        fig.x_range.renderers = list(data_renderers)  # a mark from long ago never stretches the axis
+
+    @staticmethod
+    def _legend(fig, items) -> None:
+        """Beside the data, never over it; one entry per line."""
+        fig.add_layout(Legend(items=items, location="top_left", label_text_font_size=LEGEND_FONT,
+                              glyph_width=14, glyph_height=10, spacing=0, padding=4, margin=4,
+                              background_fill_alpha=0.0, border_line_alpha=0.0), "right")
 
     def _plots(self):
-        common = dict(height=self.height, sizing_mode="stretch_width", toolbar_location=None, x_axis_label="seconds")
-        fps = figure(title="Frames per second", **common)
-        lines = [fps.line("t", name, source=self.fps, color=colour, line_width=2, legend_label=name)
+        time_axis = DataRange1d(follow="end", follow_interval=60, range_padding=0)  # the last minute, shared
+        common = dict(height=self.height, sizing_mode="stretch_width", toolbar_location=None, x_range=time_axis,
+                      min_border_left=BORDER_LEFT, min_border_right=BORDER_RIGHT)
+        fps = figure(title="Frames per second", y_axis_label="frames/s", name="focusr-plot-fps", **common)
+        lines = [fps.line("t", name, source=self.fps, color=colour, line_width=2)
                  for name, colour in style.FPS_COLOURS.items()]
-        self._marks(fps, lines)
-        fps.legend.location = "top_left"
-        fps.legend.orientation = "horizontal"
+        self._legend(fps, [(name, [line]) for name, line in zip(style.FPS_COLOURS, lines)])
+        fps.add_tools(HoverTool(renderers=lines[:1], mode="vline", tooltips=[
+            ("at", "@t{0.0} s"), *((name, f"@{name}{{0.0}} fps") for name in style.FPS_COLOURS)]))
+        self._marks(fps)
         fps.y_range.start = 0
 
-        lat = figure(title="Latency per stage (ms)", **common)
+        lat = figure(title="Latency per stage", y_axis_label="ms", name="focusr-plot-latency", **common)
         renderers = lat.varea_stack(list(STAGES), x="t", source=self.latency,
                                     color=[style.STAGE_COLOURS[s] for s in STAGES])
         line = lat.line("t", "display", source=self.latency, color=style.DISPLAY_LATENCY, line_width=2,
                         line_dash="dashed")
-        lat.add_layout(Legend(items=[(s, [r]) for s, r in zip(STAGES, renderers)] + [("capture→display", [line])],
-                              location="top_left", orientation="horizontal", label_text_font_size="9px"), "above")
+        self._legend(lat, [(s, [r]) for s, r in zip(STAGES, renderers)] + [("capture→display", [line])])
+        lat.add_tools(HoverTool(renderers=[line], mode="vline", tooltips=[
+            ("at", "@t{0.0} s"), *((s, f"@{s}{{0.0}} ms") for s in STAGES), ("capture→display", "@display{0} ms")]))
         lat.y_range.start = 0
-        self._marks(lat, [*renderers, line])
+        self._marks(lat)
 
-        state = figure(title="Tracker state", y_range=STATES[::-1], **common)
+        state = figure(title="Tracker state", y_range=STATES[::-1], x_axis_label="seconds since the page opened",
+                       name="focusr-plot-state",
+                       **{**common, "height": self.height + 30})
         rects = state.rect("t", "state", width=0.5, height=0.8, source=self.states, color="colour", line_color=None)
-        self._marks(state, [rects], label=True)
+        state.add_tools(HoverTool(renderers=[rects], tooltips=[("at", "@t{0.0} s"), ("state", "@state")]))
+        self._marks(state, label=True)
+        time_axis.renderers = [*lines, *renderers, line, rects]  # a mark from long ago never stretches the axis
         return fps, lat, state
 
     def __panel__(self):

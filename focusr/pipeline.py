@@ -155,6 +155,15 @@ class FocusPipeline(param.Parameterized):
         return self.tracker.state
 
     @property
+    def detections_at(self) -> int:
+        """The frame the detections shown are of (-1: none yet)."""
+        return self._detections_at
+
+    def detect_soon(self) -> None:
+        """Detect on the next frame processed, whatever the schedule says (a paused frame)."""
+        self._schedule.soon()
+
+    @property
     def detect_cadence(self) -> float | None:
         """Frames between detections lately, as they really ran (None: not yet known)."""
         return self._schedule.cadence
@@ -344,15 +353,21 @@ class FocusPipeline(param.Parameterized):
         hit = under_point(self._detections, point)
         if hit is not None:
             return hit, None
-        reach = HOVER_REACH * frame.shape[1]
-        near = sorted((d for d in self._detections if distance(d.box, point) <= reach),
+        return self._moved_under(self._detections, self._detections_at, None, point, frame.shape)
+
+    def _moved_under(self, detections, at: int, until: int | None, point, shape, tol: float = 0.0):
+        """The detection (of frame `at`) whose subject has moved under `point` by frame `until`
+        (None: now), and its box there; (None, None) if none. Only the HOVER_CARRIED nearest
+        within HOVER_REACH are carried by flow (a few ms each)."""
+        reach = HOVER_REACH * shape[1]
+        near = sorted((d for d in detections if distance(d.box, point) <= reach),
                       key=lambda d: distance(d.box, point))[:HOVER_CARRIED]
-        past = self._recent.since(self._detections_at, frame.shape) if near else None
+        past = self._recent.since(at, shape, until) if near else None
         if past is None or len(past) < 2:
             return None, None
         for det in near:
             box = carry(past, det.box, det.mask)[-1]
-            if distance(box, point) == 0:
+            if distance(box, point) <= tol:
                 return det, box
         return None, None
 
@@ -437,6 +452,12 @@ class FocusPipeline(param.Parameterized):
             shown = Shown(index, tuple(self._detections), self._detections_at, None, None,
                           self.tracker.box if subject is not None else None, subject.key if subject else None)
         choice = resolve(shown, pointer.click, tol)
+        if choice.kind == "region" and shown is not None and shown.detections_at is not None \
+                and shown.detections_at < shown.index:  # no box drawn there (a tap): where they had moved to
+            source, box = self._moved_under(shown.detections, shown.detections_at, shown.index, pointer.click,
+                                            frame.shape, tol)
+            if source is not None:
+                choice = Choice("detection", replace(source, box=box, mask=None), shown.index, source)
         subject = self.tracker.subject
         if (choice.kind != "keep" and subject is not None and self._origin is not None and shown is not None
                 and shown.subject_key != subject.key and shown.index <= self._origin[0]

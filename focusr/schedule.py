@@ -41,6 +41,10 @@ class DetectionSchedule:
     def due(self, index: int, interval: int, lost: bool) -> bool:
         return lost or index - self.last_index >= interval
 
+    def soon(self) -> None:
+        """Due on the next frame (a paused frame wants its own detections, not older ones)."""
+        self.last_index = -(10**9)
+
     def started(self, index: int) -> None:
         if self.last_index >= 0:
             gap = index - self.last_index

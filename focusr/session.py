@@ -111,6 +111,7 @@ class FocusSession(param.Parameterized):
         self._paused = False
         self._last: bytes | None = None  # the last frame processed: the still frame while paused (worker only)
         self._still_until = 0.0  # monotonic: paused, the still frame is processed again until then
+        self._detect_still = False  # paused just now: detect on the still frame
         self._closed = False
         self._close_requested = 0.0
         self.received = 0
@@ -138,6 +139,9 @@ class FocusSession(param.Parameterized):
         """Paused: no frames come; what the user does is shown on the last one (see the module)."""
         with self._lock:
             self._paused = bool(paused)
+            if self._paused:  # the still frame gets its own detections (a tap needs no hover)
+                self._detect_still = True
+                self._changed()
             self._lock.notify()
 
     def _changed(self) -> None:
@@ -212,18 +216,29 @@ class FocusSession(param.Parameterized):
             self._apply_changes()  # the page's settings (its chosen detector) before the first load
             self.pipeline.detector.model  # load (once per process) here, never on the event loop
             self.pipeline.segmenter.load()  # and the person segmenter, so no click waits for it
-            next_still = 0.0
+            next_still, awaiting = 0.0, None
             while True:
                 with self._lock:
                     payload = self._next_payload(next_still)
                     if payload is None:
                         break
                     pointer = self._inbox.take(self._sent)
+                    detect_still, self._detect_still = self._detect_still, False
                 still = payload is self._last
                 if still:
                     next_still = time.monotonic() + 1.0 / STILL_FPS
+                    if detect_still:
+                        self.pipeline.detect_soon()
+                        awaiting = self.pipeline.frame_index + 1  # the first still frame's detections
+                else:
+                    awaiting = None
                 try:
                     self._on_output(self.handle(payload, pointer, still=still))
+                    if awaiting is not None and self.pipeline.detections_at < awaiting:
+                        with self._lock:  # go on until they land (the model may be slow to start)
+                            self._still_until = max(self._still_until, time.monotonic() + 2.0 / STILL_FPS)
+                    else:
+                        awaiting = None
                 except frames.FrameError as exc:
                     self._drop(payload, f"frame dropped: {exc}")
                 except Exception as exc:  # never let one frame kill the session's worker

@@ -121,10 +121,10 @@ class RecentFrames:
         """The last frame added (None: none yet)."""
         return self._frames[-1][1] if self._frames else None
 
-    def since(self, index: int, shape) -> list[np.ndarray] | None:
-        """The frames from `index` to the newest, oldest first; None if `index` is no longer
-        kept or the frame size changed on the way."""
-        out = [f for i, f in self._frames if i >= index]
+    def since(self, index: int, shape, until: int | None = None) -> list[np.ndarray] | None:
+        """The frames from `index` to the newest (or to `until`), oldest first; None if `index`
+        is no longer kept or the frame size changed on the way."""
+        out = [f for i, f in self._frames if i >= index and (until is None or i <= until)]
         if not out or self._frames[0][0] > index or any(f.shape != shape for f in out):
             return None
         return out

@@ -21,7 +21,7 @@ MUTED = STATE_COLOURS[TrackState.IDLE]
 STAGE_COLOURS = dict(zip(STAGES, ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2",
                                   "#eeca3b", "#9d755d")))
 FPS_COLOURS = {"captured": MUTED, "processed": STAGE_COLOURS["decode"], "displayed": STATE_COLOURS[TrackState.LOCKED]}
-DISPLAY_LATENCY = STATE_COLOURS[TrackState.REACQUIRED]
+DISPLAY_LATENCY = "#d62dd6"  # magenta, dashed: unlike every stage's colour (amber was taken for overlay's yellow)
 
 
 def bgr(colour: str) -> tuple[int, int, int]:

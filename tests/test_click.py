@@ -228,3 +228,37 @@ def test_a_subject_moving_under_a_resting_pointer_is_hovered_where_it_is_now():
 def inside_by(box, point, margin: float) -> bool:
     x, y = point
     return box[0] + margin <= x <= box[2] - margin and box[1] + margin <= y <= box[3] - margin
+
+
+def test_a_tap_without_hover_locks_the_subject_where_it_is_on_the_frame_tapped():
+    """A phone has no hover: a tap lands where the subject is on the frame on screen, and its
+    detection (of a frame up to 8 earlier) may be 10-40 px behind it. The tap still takes it."""
+    scene = crossing_scene(300)
+    page = Page(scene)
+    results = []
+    try:
+        for _ in range(8):
+            page.step()
+        trial = 0
+        while page.i < len(scene.frames) - 12 and trial < 12:
+            k = trial % len(scene.things)
+            shown = page.i - 1  # the reply on screen
+            if not all(clear_of_others(page, k, f, 0.05) for f in range(shown - 10, shown + 1)):
+                page.step()
+                continue
+            x1, y1, x2, y2 = page.truth(k, shown)
+            point = (x1 + 0.5 * (x2 - x1), y1 + 0.3 * (y2 - y1))
+            page.session.click(point, seq=page.replies[-1]["seq"])
+            reply = page.step()
+            who, score = page.who(reply["box"]) if reply["box"] else (None, 0.0)
+            results.append({"trial": trial, "target": k, "who": who, "iou": round(score, 2), "label": reply["label"]})
+            page.session.release()
+            for _ in range(3):
+                page.step()
+            trial += 1
+    finally:
+        page.close()
+    print("\n".join(map(str, results)))
+    assert len(results) >= 10, results
+    wrong = [r for r in results if not (r["label"] == LABEL and r["who"] == r["target"] and r["iou"] >= 0.5)]
+    assert not wrong, wrong

@@ -1,0 +1,142 @@
+"""The page as people see it (issue 12): on a laptop and on a phone, held up and on its side.
+
+Geometry, not pixels: the video's share of the screen, the plots' data areas, nothing wider
+than the screen, a status line that never moves the video, the sidebar out of the way on a
+phone, and a tap that locks the walker tapped. Each test keeps screenshots in artifacts/.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from browser import picture_point
+from focusr.geometry import iou
+from test_dashboard import Page, start_webcam
+
+pytestmark = pytest.mark.timeout(600)
+
+PHONE_AGENT = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+               "Version/17.0 Mobile/15E148 Safari/604.1")
+SIZES = {"laptop": (1400, 900), "phone": (390, 844), "phone-landscape": (844, 390)}
+PLOTS = ("focusr-plot-fps", "focusr-plot-latency", "focusr-plot-state")
+MIN_PLOT_DATA_HEIGHT = 150  # px: the Bokeh frame, without title, axes and legend
+
+DEEP_JS = """const deep = (selector, node = document) => {  // querySelector through shadow roots
+  const hit = node.querySelector(selector)
+  if (hit) return hit
+  for (const el of node.querySelectorAll('*')) if (el.shadowRoot) { const h = deep(selector, el.shadowRoot); if (h) return h }
+  return null
+}"""
+GEOMETRY_JS = """(root) => {
+  DEEP
+  const rect = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.width, r.height] }
+  const canvas = root.querySelector('canvas.focusr-view')
+  const statusBox = deep('.focusr-status')
+  const sidebar = document.getElementById('sidebar')
+  const main = document.getElementById('main')
+  return {
+    viewport: [innerWidth, innerHeight], canvas: rect(canvas), picture: root.focusr.picture(),
+    frame: [canvas.width, canvas.height], status: statusBox ? rect(statusBox) : null,
+    sidebar: sidebar ? rect(sidebar) : null, sidebarShown: !!(sidebar && sidebar.classList.contains('show')),
+    main: rect(main), scrollWidth: document.documentElement.scrollWidth,
+    mainOverflow: main.scrollWidth - main.clientWidth,
+    plots: PLOTS.map((name) => { const m = Bokeh.documents[0].get_model_by_name(name); return m ? m.inner_height : null }),
+  }
+}"""
+
+
+def open_at(chromium, server, size: str, name: str) -> Page:
+    w, h = SIZES[size]
+    phone = size != "laptop"
+    context = chromium.new_context(viewport={"width": w, "height": h}, is_mobile=phone, has_touch=phone,
+                                   **({"user_agent": PHONE_AGENT, "device_scale_factor": 2} if phone else {}))
+    return Page(context, server[0], f"{name}-{size}")
+
+
+def geometry(tab: Page) -> dict:
+    return tab.camera.evaluate(GEOMETRY_JS.replace("PLOTS", str(list(PLOTS))).replace("DEEP", DEEP_JS))
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_video_comes_first_and_nothing_leaves_the_screen(chromium, server, size):
+    tab = open_at(chromium, server, size, "layout")
+    try:
+        start_webcam(tab)
+        time.sleep(2)  # a few status updates and plot points
+        g = geometry(tab)
+        tab.shot("playing")
+        vw, vh = g["viewport"]
+        x, y, w, h = g["canvas"]
+        pw, ph = g["frame"][0] * g["picture"]["scale"], g["frame"][1] * g["picture"]["scale"]  # the picture drawn
+        assert g["scrollWidth"] <= vw and g["mainOverflow"] <= 1, g  # nothing wider than the screen
+        assert g["status"] is not None and g["status"][1] < y, g  # the status line sits above the video
+        if size == "laptop":
+            assert g["sidebarShown"] and g["sidebar"][2] > 200, g  # the controls beside it
+            assert pw * ph >= 0.4 * vw * vh, g  # the largest thing on the page
+            assert g["status"][3] <= 26, g  # one line
+        elif size == "phone":
+            assert not g["sidebarShown"], g  # the controls wait in the drawer
+            assert w >= 0.95 * (vw - 20) and pw >= 0.9 * vw, g  # the video fills the width
+            assert y + h <= vh, g  # and is seen whole without scrolling
+            assert g["status"][3] <= 48, g  # two lines at most
+        else:
+            assert not g["sidebarShown"], g
+            assert y + ph <= vh + 1 and ph >= 0.6 * vh, g  # seen whole, and most of the height
+            assert g["status"][3] <= 26, g
+        assert all(p is not None and p >= MIN_PLOT_DATA_HEIGHT for p in g["plots"]), g["plots"]
+
+        # a status line that grows (dropped frames, reduced mode) never moves the video
+        tab.page.evaluate("""() => { DEEP
+          const box = deep('.focusr-status')
+          box.innerHTML = box.innerHTML + ' · <b>dropped</b> 12 · <b>reduced mode</b> · '.repeat(4) }""".replace("DEEP", DEEP_JS))
+        assert geometry(tab)["canvas"][1] == pytest.approx(y, abs=0.5)
+
+        if size != "laptop":  # the drawer opens over the page and closes again; the video stays put
+            tab.page.locator("#sidebar-toggle").click()
+            tab.wait("document.getElementById('sidebar').classList.contains('show')", what="drawer open")
+            time.sleep(0.5)
+            opened = geometry(tab)
+            tab.shot("drawer")
+            assert opened["canvas"] == pytest.approx(geometry(tab)["canvas"]) and opened["canvas"][2] == pytest.approx(w)
+            assert opened["sidebar"][2] <= 0.9 * vw and opened["scrollWidth"] <= vw, opened
+            tab.page.locator("#sidebar-toggle").click()
+            tab.wait("!document.getElementById('sidebar').classList.contains('show')", what="drawer closed")
+        assert not tab.errors, tab.errors
+    finally:
+        tab.close()
+
+
+def test_a_tap_on_a_phone_locks_the_walker_tapped(chromium, server, person_weights):
+    """Held up, touch only (no hover on a phone): paused, the user taps a walker the detector
+    finds on that very frame; the lock is that walker."""
+    from conftest import PERSON_LABELS
+    from focusr.detect import Detector
+
+    tab = open_at(chromium, server, "phone", "tap")
+    try:
+        start_webcam(tab)
+        time.sleep(1.0)
+        tab.page.locator("button", has_text="Pause").tap()
+        tab.wait("S.paused", what="paused")
+        time.sleep(2.0)  # a look at the still frame (its own detections land meanwhile)
+        frame = tab.frame()
+        h, w = frame.shape[:2]
+        detector = Detector(weights=str(person_weights), person_labels=PERSON_LABELS)
+        found = detector.detect(frame)
+        people = [d for d in found if d.box[0] > 4 and d.box[2] < w - 4 and d.box[1] > 40  # inside, off the status
+                  and d.box[3] - d.box[1] > 1.4 * (d.box[2] - d.box[0])  # standing: a walker
+                  and all(iou(d.box, o.box) < 0.05 for o in found if iou(d.box, o.box) < 0.6)]  # clear of others
+        assert people, f"no walker clear of the others on the paused frame: {[d.box for d in found]}"
+        target = max(people, key=lambda d: d.area)
+        x1, y1, x2, y2 = target.box
+        tab.page.touchscreen.tap(*picture_point(tab.page, x1 + 0.5 * (x2 - x1), y1 + 0.35 * (y2 - y1)))
+        tab.wait("root.dataset.state === 'locked'", what="locked by a tap")
+        time.sleep(0.5)
+        header = tab.js("S.last")
+        tab.shot("tap-locked")
+        assert header["label"] in PERSON_LABELS and iou(header["box"], target.box) >= 0.5, (header, target.box)
+        assert not tab.errors, tab.errors
+    finally:
+        tab.close()
