@@ -13,13 +13,18 @@ odd-sized picture is padded by one pixel (the last column or row repeated) and `
 so; VP9 keeps any size. Every audio stream of `audio_from` is kept: copied when the container
 takes its codec, otherwise re-encoded (AAC, or Opus in .webm), shifted so that it stays in
 step with the video (the source's video start is time 0), and interleaved with the frames as
-they come, so nothing grows with the clip's length. The render and the timeline's export
-both write through this class.
+they come, so nothing grows with the clip's length. The sound ends with the last frame written
+(within one audio frame): a source whose picture stops before its sound (a truncated or
+damaged video stream, or a writer given fewer frames) gives no sound over a missing picture.
+Audio is muxed only as far as the frames written so far reach, so what lies past the last frame
+is never written: copied packets that start after it are dropped; re-encoded audio is cut at
+it, to the sample. The render and the timeline's export both write through this class.
 """
 
 from __future__ import annotations
 
 import os
+from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -65,7 +70,7 @@ VIDEO_OPTIONS = {
 CONTAINER_OPTIONS = {"mp4": {"movflags": "+faststart"}, "mov": {"movflags": "+faststart"}}  # plays while loading
 AUDIO_BIT_RATE = {"aac": 160_000, "libopus": 128_000}
 OPUS_RATES = (48000, 24000, 16000, 12000, 8000)
-AUDIO_LEAD = 0.5  # s: audio muxed ahead of the video, so the muxer's interleaving queue stays short
+AUDIO_LEAD = 0.5  # s: audio demuxed ahead of the frames written (held, not muxed, until they reach it)
 
 
 def format_for(suffix: str) -> Format:
@@ -111,10 +116,14 @@ def probe(path: str | os.PathLike) -> SourceMedia:
 
 
 class _Audio:
-    """One source audio stream into the output: copied, or decoded and re-encoded."""
+    """One source audio stream into the output: copied, or decoded and re-encoded. What is
+    demuxed is held (as packets, or as decoded frames) until the picture written reaches it,
+    so that nothing past the last frame is ever muxed."""
 
     def __init__(self, out, stream, fmt: Format, offset: float):
         self.src, self.offset = stream, offset
+        self.held: deque[tuple[float, float, object]] = deque()  # (start s, end s, packet or frame), output time
+        self.decoded_to = 0.0  # s: the end of the last decoded frame
         self.copy = stream.codec_context.name in fmt.copies
         if self.copy:
             self.out = out.add_stream_from_template(stream)
@@ -129,33 +138,69 @@ class _Audio:
         self.out.bit_rate = AUDIO_BIT_RATE.get(fmt.audio, 128_000)
         self.what = f"{CODEC_NAMES.get(fmt.audio, fmt.audio)} (from {stream.codec_context.name})"
 
-    def packets(self, packet):
-        """The output packets for one source packet, time-shifted by the video's start."""
+    def feed(self, packet) -> None:
+        """Hold one source packet, time-shifted by the video's start: as it is (copied) or as
+        its decoded frames."""
         if self.copy:
             if packet.dts is None or packet.size == 0:
-                return []
+                return
             shift = int(round(self.offset / packet.time_base))
             packet.pts = None if packet.pts is None else packet.pts - shift
             packet.dts -= shift
             packet.stream = self.out
-            return [packet]
+            start = float((packet.dts if packet.pts is None else packet.pts) * packet.time_base)
+            end = start + float((packet.duration or 0) * packet.time_base)
+            if end < -1e-3:  # over before the first video frame (as a decoded frame would be)
+                return
+            self.held.append((start, end, packet))
+            return
+        for frame in packet.decode():  # demux's last, empty packet flushes the decoder
+            start = self.decoded_to  # without a time stamp: after the one before
+            if frame.pts is not None and frame.time_base:
+                pts = frame.pts - int(round(self.offset / frame.time_base))
+                if pts < 0:  # before the first video frame: nothing to show it with
+                    continue
+                frame.pts, start = pts, float(pts * frame.time_base)
+            self.decoded_to = start + frame.samples / frame.sample_rate
+            self.held.append((start, self.decoded_to, frame))
+
+    def release(self, until: float, final: bool = False) -> list:
+        """The output packets for what is held, as far as `until` s of picture: a copied packet
+        once it starts before `until`, a decoded frame once it ends by it. `final`: `until` is
+        the last frame's end; a frame across it is cut at it, all past it is dropped, and the
+        encoder is flushed."""
         out = []
-        for frame in packet.decode():
-            out += self._encode(frame)
+        while self.held:
+            start, end, item = self.held[0]
+            if start >= until or not (self.copy or final or end <= until + 1e-6):
+                break
+            self.held.popleft()
+            if self.copy:
+                out.append(item)
+                continue
+            if end > until + 1e-6:
+                item = _cut(item, until - start)
+            if item is not None:
+                out += self.out.encode(item)
+        if final:
+            self.held.clear()
+            if not self.copy:
+                out += self.out.encode(None)
         return out
 
-    def _encode(self, frame):
-        if frame.pts is not None and frame.time_base:
-            pts = frame.pts - int(round(self.offset / frame.time_base))
-            if pts < 0:  # before the first video frame: nothing to show it with
-                return []
-            frame.pts = pts
-        return self.out.encode(frame)
 
-    def flush(self):
-        if self.copy:
-            return []
-        return self.out.encode(None)  # the decoder was flushed by demux's last, empty packet
+def _cut(frame, seconds: float):
+    """The first `seconds` of an audio frame (None: not a sample)."""
+    import av
+
+    n = min(frame.samples, int(round(seconds * frame.sample_rate)))
+    if n <= 0:
+        return None
+    data = frame.to_ndarray()  # planar: channels x samples; packed: 1 x samples*channels
+    data = data[:, :n] if frame.format.is_planar else data[:, :n * len(frame.layout.channels)]
+    cut = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format=frame.format.name, layout=frame.layout.name)
+    cut.sample_rate, cut.pts, cut.time_base = frame.sample_rate, frame.pts, frame.time_base
+    return cut
 
 
 class MediaWriter:
@@ -177,7 +222,8 @@ class MediaWriter:
         self.frames = 0
         self.audio: list[_Audio] = []
         self._src = self._demux = None
-        self._pending_audio_t = 0.0
+        self._demuxed_t = 0.0  # s, output time: how far the source's audio has been demuxed
+        self._offset = 0.0  # s: the source's video start, time 0 of the output
         try:
             self._out = av.open(str(self.path), "w", format=fmt.container,
                                 container_options=CONTAINER_OPTIONS.get(fmt.container, {}))
@@ -209,6 +255,7 @@ class MediaWriter:
         video = self._src.streams.video[0] if self._src.streams.video else None
         start = float(video.start_time * video.time_base) if video is not None and video.start_time is not None \
             else 0.0
+        self._offset = start
         by_index = {}
         for stream in streams:
             try:
@@ -245,7 +292,7 @@ class MediaWriter:
         picture.time_base = 1 / self.rate
         self._mux(self.video.encode(picture))
         self.frames += 1
-        self._pump(self.frames / self.rate + AUDIO_LEAD)
+        self._pump(float(self.frames / self.rate))
 
     def _mux(self, packets) -> None:
         import av
@@ -255,35 +302,33 @@ class MediaWriter:
         except av.FFmpegError as exc:
             raise OSError(f"{self.path}: {exc}") from None
 
-    def _pump(self, until: float | None) -> None:
-        """Mux the source's audio up to `until` seconds (None: all of it)."""
+    def _pump(self, until: float, final: bool = False) -> None:
+        """Mux the source's audio as far as `until` seconds of picture (the frames written so
+        far); `final`: `until` is the end of the last frame, and nothing past it is written."""
         import av
 
-        if self._demux is None:
-            return
-        while until is None or self._pending_audio_t < until:
+        while self._demux is not None and self._demuxed_t < until + AUDIO_LEAD:
             try:
                 packet = next(self._demux, None)
+                if packet is not None and packet.pts is not None and packet.time_base:
+                    self._demuxed_t = float(packet.pts * packet.time_base) - self._offset
                 audio = self._by_index.get(packet.stream.index) if packet is not None else None
-                packets = audio.packets(packet) if audio is not None else []
+                if audio is not None:
+                    audio.feed(packet)  # a copied packet is shifted in place
             except av.FFmpegError as exc:  # a damaged source: the picture matters more
-                self.changes.append(f"the source's sound could not be read after {self._pending_audio_t:.2f} s "
+                self.changes.append(f"the source's sound could not be read after {self._demuxed_t:.2f} s "
                                     f"({exc}): the rest is left out")
                 packet = None
             if packet is None:
                 self._demux = None
-                return
-            if packet.pts is not None and packet.time_base:
-                self._pending_audio_t = float(packet.pts * packet.time_base)
-            self._mux(packets)
+        for audio in self.audio:
+            self._mux(audio.release(until, final))
 
     def close(self) -> None:
         """The rest of the audio, the encoders flushed, the trailer written."""
         try:
             self._mux(self.video.encode(None))
-            self._pump(None)
-            for audio in self.audio:
-                self._mux(audio.flush())
+            self._pump(float(self.frames / self.rate), final=True)
             self._out.close()
         finally:
             self._close_source()

@@ -28,9 +28,10 @@ AUDIO_RATE = 44100
 
 
 def make_clip(dst: Path, frames: int = 30, size: tuple[int, int] | None = None, audio: str | None = "aac",
-              video: str = "libx264") -> Path:
-    """`frames` frames of vtest.avi (cropped to `size`) at 10 fps and, unless audio is None, a
-    stereo sine of the same length in `audio`."""
+              video: str = "libx264", sound_s: float | None = None, picture_from: int = 0) -> Path:
+    """`frames` frames of vtest.avi (cropped to `size`) at 10 fps, the first at frame time
+    `picture_from`, and, unless audio is None, a stereo sine in `audio` from time 0, as long as
+    the picture or `sound_s` seconds."""
     cap = cv2.VideoCapture(str(asset("vtest.avi")))
     with av.open(str(dst), "w") as out:
         v = out.add_stream(video, rate=FPS)
@@ -44,12 +45,12 @@ def make_clip(dst: Path, frames: int = 30, size: tuple[int, int] | None = None, 
                 ok, frame = cap.read()
                 assert ok
             picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame[:h, :w]), format="bgr24")
-            picture.pts, picture.time_base = i, Fraction(1, FPS)
+            picture.pts, picture.time_base = picture_from + i, Fraction(1, FPS)
             out.mux(v.encode(picture))
         out.mux(v.encode(None))
         if a is not None:
             rate = a.rate
-            n = frames * rate // FPS
+            n = frames * rate // FPS if sound_s is None else int(sound_s * rate)
             tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / rate)).astype(np.float32)
             for i in range(0, n, 960):
                 chunk = np.ascontiguousarray(np.stack([tone[i:i + 960]] * 2))
@@ -73,6 +74,25 @@ def media(path: Path) -> dict:
         for a in c.streams.audio:
             samples = sum(f.samples for f in c.decode(a))
             res["audio"].append((a.codec_context.name, samples / a.rate))
+    return res
+
+
+def timeline(path: Path) -> dict:
+    """When a player shows the picture and plays the sound: the end of the last frame, and the
+    first and last sample of each audio stream (s), from the decoded frames' time stamps."""
+    with av.open(str(path)) as c:
+        pictures = list(c.decode(video=0))
+        last = pictures[-1]
+        rate = c.streams.video[0].average_rate
+        res = {"frames": len(pictures), "video_start": float(pictures[0].pts * pictures[0].time_base),
+               "video_end": float(last.pts * last.time_base + 1 / rate), "audio": []}
+    with av.open(str(path)) as c:
+        for stream in c.streams.audio:
+            sound = list(c.decode(stream))
+            first, last = sound[0], sound[-1]
+            res["audio"].append({"start": float(first.pts * first.time_base),
+                                 "end": float(last.pts * last.time_base) + last.samples / last.sample_rate,
+                                 "frame": max(f.samples for f in sound) / stream.rate})  # one audio frame, s
     return res
 
 
@@ -143,6 +163,32 @@ def test_odd_sizes_are_padded_for_h264_and_kept_for_vp9(tmp_path):
     assert media(tmp_path / "out.webm")["size"] == (321, 241) and webm.changes == []
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".mkv", ".webm"])
+def test_the_sound_ends_with_the_last_frame_written(clip, tmp_path, suffix):
+    """12 frames of a 3 s clip (copied AAC; Opus re-encoded in .webm): 1.2 s of picture, and the
+    sound stops with it (within one audio frame), not 1.8 s of sound after the picture ends."""
+    out = tmp_path / f"out{suffix}"
+    write(out, clip, n=12)
+    got = timeline(out)
+    assert got["frames"] == 12 and abs(got["video_end"] - 1.2) < 0.03, got
+    (sound,) = got["audio"]
+    assert abs(sound["end"] - got["video_end"]) <= sound["frame"] + 1e-3, got
+
+
+def test_sound_before_the_first_frame_is_not_written_either(tmp_path):
+    """A source whose sound starts 0.5 s before its picture, copied (Opus into WebM): the
+    output starts with the first frame, picture and sound at 0, and ends with the last."""
+    src = make_clip(tmp_path / "late.webm", frames=20, audio="libopus", video="libvpx-vp9", sound_s=3.5,
+                    picture_from=5)
+    assert timeline(src)["video_start"] == pytest.approx(0.5)
+    writer = write(tmp_path / "out.webm", src)
+    got = timeline(tmp_path / "out.webm")
+    assert "opus (copied)" in writer.description
+    (sound,) = got["audio"]
+    assert got["frames"] == 20 and abs(got["video_start"]) <= sound["frame"], got
+    assert abs(sound["start"]) <= sound["frame"] and abs(sound["end"] - got["video_end"]) <= sound["frame"] + 1e-3, got
+
+
 def test_other_extensions_are_refused():
     from focusr.media import format_for
     from focusr.video import InputError
@@ -182,6 +228,24 @@ def test_render_writes_webm_that_plays_back(clip, tmp_path):
     assert (len(got["frames"]), got["rate"], got["size"]) == (30, FPS, (768, 576))
     assert abs(got["audio"][0][1] - source["audio"][0][1]) < 0.1, (got["audio"], source["audio"])
     assert "focusr: video: VP9 yuv420p 768x576, 10 fps, WebM; audio: Opus (from aac)" in err, err
+
+
+@pytest.mark.parametrize("suffix,audio", [(".mp4", "aac (copied)"), (".webm", "Opus (from aac)")])
+def test_render_of_a_source_whose_picture_stops_early_ends_its_sound_there(tmp_path, suffix, audio):
+    """A truncated video stream (a camera that stopped recording the picture, a damaged clip):
+    2 s of picture, 3 s of sound. The output's sound ends with its last frame, within one audio
+    frame, instead of going on for a second over no picture."""
+    src = make_clip(tmp_path / "cut-short.mp4", frames=20, sound_s=3.0)
+    source = timeline(src)
+    assert source["video_end"] == pytest.approx(2.0) and source["audio"][0]["end"] > 2.9, source  # as made
+    out = tmp_path / f"out{suffix}"
+    err = render(src, out, "--focus", "0:266,260")
+    assert f"; audio: {audio}" in err, err
+    got = timeline(out)
+    assert got["frames"] == 20 and got["video_end"] == pytest.approx(2.0, abs=0.03), got
+    (sound,) = got["audio"]
+    assert abs(sound["start"] - (got["video_end"] - 2.0)) <= sound["frame"], got  # still in step at the start
+    assert abs(sound["end"] - got["video_end"]) <= sound["frame"] + 1e-3, got
 
 
 def test_render_of_an_odd_sized_source_says_what_it_did(tmp_path):
