@@ -8,7 +8,15 @@ for _name, _value in (("OPENCV_FFMPEG_LOGLEVEL", "-8"), ("OPENCV_LOG_LEVEL", "OF
                       ("GLOG_minloglevel", "2"), ("TF_CPP_MIN_LOG_LEVEL", "2")):
     os.environ.setdefault(_name, _value)
 
-from focusr.types import Detection, FrameResult, Pointer, Subject, TrackState
-
 __all__ = ["Detection", "FrameResult", "Pointer", "Subject", "TrackState"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """The types, imported when first asked for: importing the package imports nothing heavy
+    (NumPy), so the `focusr` command (focusr/__main__.py) takes Ctrl-C from its first moment."""
+    if name in __all__:
+        from focusr import types
+
+        return getattr(types, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
