@@ -7,9 +7,10 @@
     focusr --version
 
 Bad input ends with status 2 and one line on stderr naming the option as typed, never a
-traceback; Ctrl-C with 130. Option defaults and bounds are read from the parameters they set,
-so the two cannot disagree. `render` itself (checks, atomic outputs, summary) is in
-focusr/render_job.py.
+traceback; Ctrl-C with 130 and one line. Option defaults and bounds are read from the parameters
+they set, so the two cannot disagree. `render` itself (checks, atomic outputs, summary) is in
+focusr/render_job.py. The command's entry point is focusr/__main__.py, which takes Ctrl-C
+before this module's imports.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from focusr.__main__ import check_ctrl_c
 from focusr.video import InputError
 
 EXIT_USAGE = 2
@@ -324,10 +326,13 @@ def serve(args, extra: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="focusr: %(levelname)s: %(message)s")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
     try:
-        argv = join_dash_values(list(sys.argv[1:] if argv is None else argv))
+        logging.basicConfig(level=logging.WARNING, format="focusr: %(levelname)s: %(message)s")
+        argv = join_dash_values(argv)
         args, extra = build_parser().parse_known_args(argv)
+        check_ctrl_c()  # one that an import dropped
         if args.command == "serve":
             return serve(args, extra)
         if extra:
@@ -349,9 +354,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"focusr: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt as exc:  # render_job's Interrupted says what was (not) written
-        print(f"focusr: interrupted{': ' + str(exc) if str(exc) else ''}", file=sys.stderr)
+        note = str(exc) or ("nothing was written" if command == "render" else "")  # still importing
+        print(f"focusr: interrupted{': ' + note if note else ''}", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # `python -m focusr.cli`: through the entry point, as `focusr` is
+    from focusr.__main__ import main as entry
+
+    sys.exit(entry())

@@ -170,8 +170,13 @@ class Outputs:
                     except FileNotFoundError:
                         pass
                     target.temp = None
-        kept = [t.given for t in self.targets if t.existed]
-        if not kept:
-            return "nothing was written"
-        return "nothing was written; " + ", ".join(kept) + (" is left as it was" if len(kept) == 1
-                                                             else " are left as they were")
+        return nothing_written([t.given for t in self.targets if t.existed])
+
+
+def nothing_written(kept: list[str]) -> str:
+    """The note for a command stopped before its renames: `kept`, the targets that exist, are as
+    they were."""
+    if not kept:
+        return "nothing was written"
+    return "nothing was written; " + ", ".join(kept) + (" is left as it was" if len(kept) == 1
+                                                         else " are left as they were")

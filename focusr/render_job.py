@@ -6,7 +6,8 @@ against it, the output paths (outputs.Outputs); then the temporary files are cre
 proof each folder takes a file) and the models loaded (a named one that fails is refused);
 only then the frames (the video and the source's sound through media.MediaWriter, the mattes
 streamed through mattes.MattesWriter). A refusal exits 2 with one line; Ctrl-C exits 130 (cli.main); either
-way the temporary files are removed and the targets are as they were.
+way the temporary files are removed and the targets are as they were. Ctrl-C at any point ends
+in Interrupted, whose line says what was (not) written.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import json
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from focusr.__main__ import check_ctrl_c, ctrl_c
 from focusr.cli import FocusEvent, load_models, make_pipeline, parse_focus, parse_time
 from focusr.media import SUFFIXES as OUTPUT_SUFFIXES
-from focusr.outputs import Outputs
+from focusr.outputs import Outputs, nothing_written
 from focusr.video import InputError
 LOCKED = ("locked", "reacquired")
 TRUNCATION_TOLERANCE = 1  # frames: some containers estimate their count from the duration
@@ -60,6 +63,20 @@ def check_events(events: list[Event], info, source) -> None:
 
 
 def render(args) -> int:
+    try:
+        check_ctrl_c()
+        return _checked(args)
+    except Interrupted:
+        raise
+    except BaseException as exc:
+        if not (isinstance(exc, KeyboardInterrupt) or ctrl_c()):  # an error after Ctrl-C is its doing
+            raise
+        # before the temporary files: nothing was opened for writing
+        kept = [p for p in (args.output, args.masks, args.report) if p and Path(p).expanduser().exists()]
+        raise Interrupted(nothing_written(kept)) from None
+
+
+def _checked(args) -> int:
     from focusr.video import VideoReader
 
     events = parse_events(args)
@@ -122,20 +139,22 @@ def _render(args, events, pipeline, reader, outputs: Outputs) -> int:
         if args.report:
             doc = report(args.input, info, frames, pipeline.notices, facts)
             outputs.temp("--report").write_text(json.dumps(doc, indent=1))
+        check_ctrl_c()  # once Ctrl-C came, nothing is put in place
         written = outputs.commit()
-    except KeyboardInterrupt:
-        raise Interrupted(discard()) from None
-    except InputError as exc:
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt) or ctrl_c():  # an error after Ctrl-C is its doing
+            raise Interrupted(discard()) from None
         note = discard()
-        raise (InputError(f"{exc}; {note}") if started else exc) from None
-    except OSError as exc:
-        note = discard()
-        raise OSError(f"writing failed ({exc.strerror or exc}); {note}") from None
-    except BaseException:
-        discard()
+        if isinstance(exc, InputError):
+            raise (InputError(f"{exc}; {note}") if started else exc) from None
+        if isinstance(exc, OSError):
+            raise OSError(f"writing failed ({exc.strerror or exc}); {note}") from None
         raise
-    for line in summary_lines(facts, args.input, notices, late, written):
-        print(f"focusr: {line}", file=sys.stderr)
+    try:
+        for line in summary_lines(facts, args.input, notices, late, written):
+            print(f"focusr: {line}", file=sys.stderr)
+    except KeyboardInterrupt:  # the files are in place: say so, if not the rest
+        raise Interrupted(wrote(written)) from None
     return 0
 
 
@@ -150,6 +169,7 @@ def _frames(events, pipeline, reader, writer, mattes):
                mininterval=0.1 if sys.stderr.isatty() else 5.0)
     try:
         for index, frame in enumerate(reader):
+            check_ctrl_c()  # one a library dropped on its way
             t = index / info.fps
             click, release = None, False
             while pending and pending[0].t <= t + 1e-9:
@@ -225,9 +245,13 @@ def summary_lines(facts: dict, source, notices: list[str], late: list[str], writ
     if "output" in facts:
         lines.append(f"video: {facts['output']['video']}")
         lines += [f"note: {change}" for change in facts["output"]["changes"]]
-    kinds = {"-o": "video", "--masks": "masks", "--report": "report"}
-    lines.append("wrote " + ", ".join(f"{t.given} ({kinds.get(t.option, t.option)})" for t in written))
+    lines.append(wrote(written))
     return lines
+
+
+def wrote(written) -> str:
+    kinds = {"-o": "video", "--masks": "masks", "--report": "report"}
+    return "wrote " + ", ".join(f"{t.given} ({kinds.get(t.option, t.option)})" for t in written)
 
 
 def report(source, info, frames: list[dict], notices: list[str], facts: dict) -> dict:

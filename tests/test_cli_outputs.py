@@ -2,15 +2,17 @@
 subprocesses on a 50-frame cut of real footage and the real offline models.
 
 Refusals exit 2 with one line naming the option as typed, before anything is written; named
-models that cannot load are refusals; Ctrl-C (SIGINT to the process) at start-up or mid-render
-exits 130 with one line; in every case the targets are byte-identical to before and no
-temporary file is left beside them. The end summary says what was locked and written.
+models that cannot load are refusals; Ctrl-C (SIGINT to the process) while the command is still
+importing its modules, at start-up or mid-render exits 130 with one line; in every case the
+targets are byte-identical to before and no temporary file is left beside them. The end
+summary says what was locked and written.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -23,6 +25,7 @@ import pytest
 from conftest import PERSON_LABELS, asset
 
 FOCUSR = [sys.executable, "-m", "focusr.cli"]
+ROOT = Path(__file__).resolve().parents[1]
 FRAMES = 50  # vtest.avi is 10 fps: 5 s
 WALKER = "266,260"  # a pedestrian on vtest's first frame (768x576)
 
@@ -203,6 +206,74 @@ def test_ctrl_c_leaves_the_targets_as_they_were(work, person_weights, selfie_mod
     assert lines[-1] == (f"focusr: interrupted: nothing was written; {targets['precious.mp4']}, "
                          f"{targets['precious.npz']}, {targets['precious.json']} are left as they were"), err
     assert_untouched(folder, before)
+
+
+# Python's own start-up (before a program's first line) ends on SIGINT with the interpreter's
+# "Fatal Python error" or a traceback from importlib, whatever the program: no command can take
+# Ctrl-C there. So the clock starts when it is all but done: a sitecustomize (run at the end of
+# start-up) writes a byte to a pipe. What is left of Python's own work then is under 2 ms here,
+# far less than the shortest delay.
+READY_HOOK = """import os
+fd = os.environ.pop("FOCUSR_TEST_READY_FD", None)
+if fd:
+    os.write(int(fd), b".")
+    os.close(int(fd))
+"""
+
+
+def console_script(folder: Path) -> list[str]:
+    """The `focusr` command as pip installs it from pyproject.toml's [project.scripts] entry:
+    a script that imports the entry point and calls it (this environment's own script may have
+    been installed from another checkout, and names the entry point it was installed with)."""
+    module, func = re.search(r'^focusr = "([\w.]+):(\w+)"', (ROOT / "pyproject.toml").read_text(), re.M).groups()
+    script = folder / "focusr"
+    script.write_text(f"#!{sys.executable}\nimport sys\nfrom {module} import {func}\n"
+                      f"if __name__ == '__main__':\n    sys.exit({func}())\n")
+    script.chmod(0o755)
+    return [str(script)]
+
+
+@pytest.mark.parametrize("entry", ["console script", "python -m focusr"])
+def test_ctrl_c_while_still_importing_is_one_line_not_a_traceback(work, tmp_path_factory, person_weights,
+                                                                    selfie_model, entry):
+    """Ctrl-C in the first moments of `focusr render`, while NumPy, OpenCV and the pipeline's
+    modules are still being imported (at the longest delay, maybe the models loading): one line,
+    status 130, the existing target byte-identical and the new one not made. Whatever moment a
+    delay lands on, that is what a user sees (with the models named, nothing else is said before
+    the first frame; after it, only the progress bar). Run as the console script pip makes from
+    pyproject.toml and as `python -m focusr`."""
+    folder, src, targets = work
+    hook = tmp_path_factory.mktemp("hook")
+    (hook / "sitecustomize.py").write_text(READY_HOOK)
+    command = console_script(hook) if entry == "console script" else [sys.executable, "-m", "focusr"]
+    new_report = folder / "new.json"
+    before = snapshot(folder)
+    for delay in (0.05, 0.1, 0.2, 0.4):
+        ready, ready_w = os.pipe()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hook), str(ROOT)]),
+               "FOCUSR_TEST_READY_FD": str(ready_w)}
+        proc = subprocess.Popen([*command, "render", str(src), "-o", str(targets["precious.mp4"]),
+                                 "--report", str(new_report), "--focus", "0:" + WALKER,
+                                 *models(person_weights, selfie_model)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                pass_fds=(ready_w,))
+        os.close(ready_w)
+        try:
+            assert select.select([ready], [], [], 60)[0] and os.read(ready, 1) == b".", "Python did not start"
+            time.sleep(delay)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            os.close(ready)
+            if proc.poll() is None:
+                proc.kill()
+        assert "Traceback" not in err, (delay, err)
+        assert proc.returncode == 130, (delay, proc.returncode, err)
+        lines = [line for line in err.splitlines() if line.strip() and not line.startswith("render:")]
+        assert len(lines) == 1 and re.fullmatch(rf"focusr: interrupted: nothing was written"
+                                                rf"(; {re.escape(str(targets['precious.mp4']))} is left as it was)?",
+                                                lines[0]), (delay, err)
+        assert_untouched(folder, before)
 
 
 def test_summary_says_what_was_locked_written_and_missed(work, person_weights):
