@@ -11,6 +11,7 @@ and every change goes to the session, which applies it between frames.
 from __future__ import annotations
 
 import atexit
+from html import escape
 import logging
 import os
 import re
@@ -26,6 +27,7 @@ from focusr import models, session as sessions, style
 from focusr.camera import CameraView
 from focusr.figures import LiveFigures
 from focusr.link import BrowserLink, quiet_closed_sockets, quiet_closed_writes
+from focusr.model_status import LOADED, LOADING, MISSING, ModelStatus
 from focusr.pipeline import FocusPipeline
 from focusr.session import FocusSession, Snapshot
 
@@ -33,6 +35,28 @@ log = logging.getLogger(__name__)
 
 KEYS_HELP = "**Keys**: click a subject to focus · Esc release · Space pause · W webcam · F fullscreen"
 DETECTOR_SECTION = "Detection and tracking"  # where the detector picker joins the stage controls
+
+
+MODELS_SECTION = "Models"
+STATE_WORDS = {LOADED: "loaded", LOADING: "loading…", MISSING: "missing"}
+
+
+def models_html(statuses: list[ModelStatus]) -> str:
+    """The Models section: each model, its state, and for a missing one why, what it means and
+    (folded) how to fix it."""
+    if not statuses:
+        return '<div class="focusr-models">starting…</div>'
+    rows = []
+    for m in statuses:
+        row = (f'<div class="model {m.state}"><span class="dot" aria-hidden="true"></span>'
+               f'<b>{escape(m.name)}</b> <span class="file">{escape(m.file)}</span> '
+               f'<span class="state">{STATE_WORDS[m.state]}</span>')
+        if m.state == MISSING:
+            row += f'<div class="why">{escape(m.reason)}.</div><div class="means">{escape(m.meaning)}</div>'
+            if m.fix:
+                row += f'<details><summary>How to fix</summary>{escape(m.fix)}</details>'
+        rows.append(row + "</div>")
+    return f'<div class="focusr-models">{"".join(rows)}</div>'
 
 
 PHONE_AGENTS = re.compile(r"Mobi|Android|iPhone|iPad|iPod")
@@ -65,6 +89,8 @@ class FocusrApp(pn.viewable.Viewer):
         self._notifications = pn.state.notifications if self.link.served else None
         self._status_line = pn.pane.HTML('<div class="focusr-status">starting…</div>', sizing_mode="stretch_width",
                                          stylesheets=[style.css_variables(), style.asset("app.css")])
+        self._models = pn.pane.HTML(models_html([]), sizing_mode="stretch_width",
+                                    stylesheets=[style.css_variables(), style.asset("app.css")])
         self._shown: set[str] = set()
         self._browser_notice = None  # the page's latest error notification: a newer one replaces it
         self._end_reason = "ended"
@@ -95,7 +121,8 @@ class FocusrApp(pn.viewable.Viewer):
         out = []
         for section, widgets in sections.items():
             out += [pn.pane.Markdown(f"### {section}"), *widgets]
-        return out + [pn.pane.Markdown(KEYS_HELP, styles={"font-size": "12px", "color": style.MUTED})]
+        return out + [pn.pane.Markdown(f"### {MODELS_SECTION}"), self._models,
+                      pn.pane.Markdown(KEYS_HELP, styles={"font-size": "12px", "color": style.MUTED})]
 
     def template(self):
         if self._template is None:
@@ -217,8 +244,20 @@ class FocusrApp(pn.viewable.Viewer):
             return
         snap = self.session.snapshot(self.camera.stats)
         self.figures.stream(snap)
-        for notice in snap.notices:  # what is missing and how to fix it: once, and kept on screen
-            if notice not in self._shown and self._notify(f"Reduced mode: {notice}", kind="warning", duration=0):
+        html = models_html(snap.models)
+        if html != self._models.object:
+            self._models.object = html
+        explained = set()
+        for m in snap.models:  # a missing model: one short sentence, once; the Models section says the rest
+            if m.state == MISSING:
+                explained |= {n for n in snap.notices if m.reason in n}
+                key = f"model|{m.name}|{m.reason}"
+                if key not in self._shown and self._notify(
+                        f"Reduced mode: the {m.name.lower()} is missing. See Models in the sidebar.",
+                        kind="warning", duration=12000):
+                    self._shown.add(key)
+        for notice in snap.notices:  # anything else that went wrong (a detection that failed): once
+            if notice not in explained and notice not in self._shown and self._notify(notice, kind="warning"):
                 self._shown.add(notice)
         self.status = self._status_html(snap)
 

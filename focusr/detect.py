@@ -73,12 +73,13 @@ class Detector(param.Parameterized):
         super().__init__(**params)
         self._model = None
         self.error: str | None = None
+        self.failure: models.ModelUnavailable | None = None  # why it is missing, in parts (the Models section)
         self.runs = 0  # detections run by this stage (benchmarks print it)
 
     @param.depends("weights", watch=True)
     def _forget_model(self):
         self._model = None
-        self.error = None
+        self.error, self.failure = None, None
 
     @property
     def model(self):
@@ -91,15 +92,22 @@ class Detector(param.Parameterized):
                         model.focusr_lock = threading.Lock()
                 self._model = model
             except models.ModelUnavailable as exc:
-                self.error = str(exc)
+                self.error, self.failure = str(exc), exc
             except Exception as exc:  # a broken install, or a server stopping mid-import: reduced mode
-                self.error = f"detector could not be loaded ({type(exc).__name__}: {models.reason(exc)})"
+                self.failure = models.ModelUnavailable(
+                    f"detector could not be loaded ({type(exc).__name__}: {models.reason(exc)})")
+                self.error = str(self.failure)
                 log.warning("%s", self.error)
         return self._model
 
     @property
     def available(self) -> bool:
         return self.model is not None
+
+    @property
+    def loaded(self) -> bool:
+        """Loaded already (asking does not load it, unlike `available`)."""
+        return self._model is not None
 
     @property
     def duty(self) -> DutyCycle | None:

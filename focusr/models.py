@@ -32,7 +32,12 @@ SEGMENTER_SHA256 = os.environ.get("FOCUSR_SEGMENTER_SHA256", "")
 
 
 class ModelUnavailable(RuntimeError):
-    """A model file could not be found, fetched or loaded; the message says how to fix it."""
+    """A model file could not be found, fetched or loaded: `reason` in a few words (the page's
+    Models section), `fix` how to provide it (paths, URLs, variables); the message is both."""
+
+    def __init__(self, reason: str, fix: str = ""):
+        super().__init__(f"{reason}. {fix}" if fix else reason)
+        self.reason, self.fix = reason, fix
 
 
 def offline() -> bool:
@@ -110,14 +115,13 @@ def load_yolo(choice: str):
         target = str(cache_dir() / path.name)  # ultralytics downloads official names here
         if offline() and not Path(target).exists():
             raise ModelUnavailable(
-                f"detector weights {path.name} are not in {cache_dir()} and downloads are off (FOCUSR_OFFLINE). "
+                f"detector weights {path.name} are not downloaded, and downloads are off (FOCUSR_OFFLINE)",
                 f"Download {path.name} from https://github.com/ultralytics/assets/releases into {cache_dir()}, "
                 f"or set FOCUSR_DETECTOR=/path/to/weights.pt"
             )
     else:
-        raise ModelUnavailable(
-            f"detector weights {choice} not found; set FOCUSR_DETECTOR (or --weights) to an existing .pt file"
-        )
+        raise ModelUnavailable(f"detector weights {choice} not found",
+                               "Set FOCUSR_DETECTOR (or --weights) to an existing .pt file")
 
     def load():
         import cv2
@@ -134,7 +138,7 @@ def load_yolo(choice: str):
             return YOLO(target)
         except Exception as exc:  # ultralytics raises many kinds when offline or corrupt
             raise ModelUnavailable(
-                f"detector weights {path.name} could not be loaded from {target} ({reason(exc)}). "
+                f"detector weights {path.name} could not be loaded from {target} ({reason(exc)})",
                 f"Download {path.name} from https://github.com/ultralytics/assets/releases into "
                 f"{cache_dir()}, or set FOCUSR_DETECTOR=/path/to/weights.pt"
             ) from exc
@@ -148,9 +152,8 @@ def segmenter_path(choice: str) -> Path:
     if path.exists():
         return path
     if path.name != DEFAULT_SEGMENTER or path.parent != Path("."):
-        raise ModelUnavailable(
-            f"person segmenter {choice} not found; set FOCUSR_SEGMENTER to an existing .tflite file"
-        )
+        raise ModelUnavailable(f"person segmenter {choice} not found",
+                               "Set FOCUSR_SEGMENTER to an existing .tflite file")
     target = cache_dir() / DEFAULT_SEGMENTER
     with _lock:
         if not target.exists():
@@ -162,7 +165,7 @@ def segmenter_path(choice: str) -> Path:
 def _download(url: str, target: Path) -> None:
     if offline():
         raise ModelUnavailable(
-            f"person segmenter {target.name} is not in {target.parent} and downloads are off (FOCUSR_OFFLINE). "
+            f"person segmenter {target.name} is not downloaded, and downloads are off (FOCUSR_OFFLINE)",
             f"Download {url} into {target.parent}, or set FOCUSR_SEGMENTER=/path/to/model.tflite"
         )
     try:
@@ -170,14 +173,14 @@ def _download(url: str, target: Path) -> None:
             data = response.read()
     except Exception as exc:
         raise ModelUnavailable(
-            f"person segmenter {target.name} is not in {target.parent} and downloading it failed "
-            f"({reason(exc)}). Download {url} into {target.parent}, or set FOCUSR_SEGMENTER=/path/to/model.tflite"
+            f"person segmenter {target.name} is not downloaded, and downloading it failed ({reason(exc)})",
+            f"Download {url} into {target.parent}, or set FOCUSR_SEGMENTER=/path/to/model.tflite"
         ) from exc
     if len(data) < 10_000 or data[4:8] != b"TFL3":
-        raise ModelUnavailable(f"the download from {url} is not a TFLite model ({len(data)} bytes); try again later")
+        raise ModelUnavailable(f"the download from {url} is not a TFLite model ({len(data)} bytes)", "Try again later")
     digest = hashlib.sha256(data).hexdigest()
     if SEGMENTER_SHA256 and digest != SEGMENTER_SHA256:
-        raise ModelUnavailable(f"{url} has sha256 {digest}, expected {SEGMENTER_SHA256}; not using it")
+        raise ModelUnavailable(f"{url} has sha256 {digest}, expected {SEGMENTER_SHA256}", "It is not used")
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
     with os.fdopen(fd, "wb") as out:
         out.write(data)
@@ -189,9 +192,8 @@ def _verify(target: Path) -> None:
     sidecar = target.with_suffix(".sha256")
     expected = SEGMENTER_SHA256 or (sidecar.read_text().strip() if sidecar.exists() else "")
     if expected and hashlib.sha256(target.read_bytes()).hexdigest() != expected:
-        raise ModelUnavailable(
-            f"{target} is corrupt (sha256 mismatch); delete it and it will be downloaded again"
-        )
+        raise ModelUnavailable(f"{target} is corrupt (sha256 mismatch)",
+                               "Delete it and it will be downloaded again")
 
 
 def reason(exc: BaseException) -> str:

@@ -184,6 +184,7 @@ class Segmenter(param.Parameterized):
         super().__init__(**params)
         self._mp = None
         self.error: str | None = None
+        self.failure: models.ModelUnavailable | None = None  # why it is missing, in parts (the Models section)
         self._timestamp_ms = 0
         self.reset()
 
@@ -197,12 +198,17 @@ class Segmenter(param.Parameterized):
     @param.depends("person_model", watch=True)
     def _forget_model(self):
         self.close()
-        self.error = None
+        self.error, self.failure = None, None
 
     def close(self) -> None:
         if self._mp is not None:
             self._mp.close()
             self._mp = None
+
+    @property
+    def loaded(self) -> bool:
+        """The person segmenter is running (asking does not start it, unlike `load`)."""
+        return self._mp is not None
 
     def load(self) -> bool:
         """Start the person segmenter now (a few hundred ms), not on the first click on a person;
@@ -223,9 +229,10 @@ class Segmenter(param.Parameterized):
                 )
                 self._mp = vision.ImageSegmenter.create_from_options(options)
             except models.ModelUnavailable as exc:
-                self.error = str(exc)
+                self.error, self.failure = str(exc), exc
             except Exception as exc:  # a file that is not a segmenter, or a broken runtime
-                self.error = f"person segmenter could not start ({models.reason(exc)}); using GrabCut"
+                self.failure = models.ModelUnavailable(f"person segmenter could not start ({models.reason(exc)})")
+                self.error = f"{self.failure}; using GrabCut"
         return self._mp
 
     def seed(self, frame: np.ndarray, box: Box, mask: np.ndarray, frame_index: int) -> None:

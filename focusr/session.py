@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import param
 
-from focusr import frames, models
+from focusr import frames, model_status, models
+from focusr.model_status import ModelStatus
 from focusr.pipeline import FocusPipeline
 from focusr.timing import StageClock
 from focusr.types import Pointer, TrackState
@@ -66,6 +67,7 @@ class Snapshot:
     dropped: int
     detect_every: float | None  # frames between detections, as they really ran
     notices: list[str]
+    models: list[ModelStatus]  # each model: loaded, loading or missing (the page's Models section)
 
 
 @dataclass
@@ -347,6 +349,7 @@ class FocusSession(param.Parameterized):
             display_ms=browser.get("latency_median_ms"), state=last.state if last else TrackState.IDLE,
             label=last.label if last else None, skipped=int(browser.get("skipped", 0)), dropped=self.dropped,
             detect_every=self.pipeline.detect_cadence, notices=self.pipeline.notices,
+            models=model_status.statuses(self.pipeline),
         )
 
 

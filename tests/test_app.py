@@ -81,3 +81,24 @@ def test_a_reconnect_gets_a_fresh_pipeline_with_the_pages_settings(app):
     assert app.session is not first and app.session.pipeline is not first.pipeline
     frame_through(app)
     assert app.session.pipeline.detect_interval == 12
+
+
+def test_the_models_section_says_loaded_missing_and_how_to_fix_it(tmp_path, selfie_model):
+    """Each model, its state; a missing one: why in a line, what it means, and (folded) the fix."""
+    from focusr.app import models_html
+    from focusr.model_status import LOADED, LOADING, MISSING, statuses
+    from focusr.pipeline import FocusPipeline
+
+    p = FocusPipeline()
+    p.detector.weights = str(tmp_path / "gone.pt")
+    p.segmenter.person_model = str(selfie_model)
+    assert [s.state for s in statuses(p)] == [LOADING, LOADING]  # asking loads nothing
+    p.detector.model, p.segmenter.load()
+    detector, segmenter = statuses(p)
+    assert detector.state == MISSING and "gone.pt" in detector.reason and "FOCUSR_DETECTOR" in detector.fix
+    assert "FOCUSR_DETECTOR" not in detector.reason and detector.meaning.startswith("Clicks still lock")
+    assert segmenter.state == LOADED and segmenter.file == "selfie_segmentation.tflite"
+    html = models_html([detector, segmenter])
+    assert html.count('class="model ') == 2 and "<details><summary>How to fix</summary>" in html
+    assert html.index("gone.pt") < html.index("<details>")  # the reason is on show, the fix folded
+    p.close()

@@ -686,7 +686,23 @@ def test_a_detector_that_cannot_be_had_starts_in_reduced_mode_that_says_how_to_f
         notice = tab.page.locator(".notyf__message", has_text="Reduced mode")
         notice.wait_for(timeout=60_000)
         text = notice.inner_text()
-        assert "yolov8n-seg.pt" in text and "FOCUSR_DETECTOR" in text, text  # what is missing, how to fix it
+        # one short sentence that points to the Models section, small, and it goes by itself
+        assert "detector is missing" in text and "See Models" in text and len(text) < 200, text
+        w, h = tab.page.evaluate("() => [innerWidth, innerHeight]")
+        box = tab.page.locator(".notyf__toast").first.bounding_box()
+        assert box["width"] * box["height"] <= 0.1 * w * h, (box, w, h)
+        tab.shot("notice")
+        # the Models section: the detector missing, why, what it means, and (folded) how to fix it
+        models = tab.page.locator(".focusr-models")
+        models.locator(".model.missing").first.wait_for(timeout=10_000)
+        text = models.inner_text()
+        assert "Detector" in text and "missing" in text and "yolov8n-seg.pt" in text and "Clicks still lock" in text, text
+        models.locator(".model.loaded", has_text="Person segmenter").wait_for(timeout=30_000)
+        assert not models.locator("details").first.evaluate("d => d.open")
+        models.locator("summary").first.click()
+        assert "FOCUSR_DETECTOR" in models.locator("details").first.inner_text()
+        tab.shot("models")
+        notice.wait_for(state="detached", timeout=20_000)  # it closed by itself
         start_webcam(tab)
         assert tab.status_says("reduced mode")
         tab.page.mouse.click(*tab.canvas_point(402, 204))  # a walker
