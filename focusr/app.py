@@ -24,17 +24,30 @@ import panel as pn
 import param
 
 from focusr import models, session as sessions, style
-from focusr.camera import CameraView
+from focusr.camera import CameraView, keys_markdown
 from focusr.figures import LiveFigures
 from focusr.link import BrowserLink, quiet_closed_sockets, quiet_closed_writes
 from focusr.model_status import LOADED, LOADING, MISSING, ModelStatus
 from focusr.pipeline import FocusPipeline
 from focusr.session import FocusSession, Snapshot
+from focusr.types import TrackState
 
 log = logging.getLogger(__name__)
 
-KEYS_HELP = "**Keys**: click a subject to focus · Esc release · Space pause · W webcam · F fullscreen"
 DETECTOR_SECTION = "Detection and tracking"  # where the detector picker joins the stage controls
+
+
+CONTROL_WIDTH = 250  # px: a sidebar widget, with room beside it for its tooltip icon
+
+
+def control(owner: param.Parameterized, name: str):
+    """A parameter's widget with its doc as a tooltip (Panel gives sliders and checkboxes none)."""
+    doc = owner.param[name].doc
+    if not doc or isinstance(owner.param[name], param.Selector):  # a select shows its own
+        return pn.Param(owner, parameters=[name], show_name=False, sizing_mode="stretch_width")
+    widget = pn.Param(owner, parameters=[name], show_name=False, widgets={name: {"width": CONTROL_WIDTH}},
+                      width=CONTROL_WIDTH + 10)
+    return pn.Row(widget, pn.widgets.TooltipIcon(value=doc, margin=(14, 0, 0, 0), width=20))
 
 
 MODELS_SECTION = "Models"
@@ -57,6 +70,25 @@ def models_html(statuses: list[ModelStatus]) -> str:
                 row += f'<details><summary>How to fix</summary>{escape(m.fix)}</details>'
         rows.append(row + "</div>")
     return f'<div class="focusr-models">{"".join(rows)}</div>'
+
+
+def theme() -> str:
+    """The page's theme: ?theme=default (light) or ?theme=dark (the default)."""
+    args = pn.state.session_args or {}
+    chosen = (args.get("theme") or [b"dark"])[0]
+    chosen = chosen.decode() if isinstance(chosen, bytes) else str(chosen)
+    return "default" if chosen in ("default", "light") else "dark"
+
+
+def theme_switch():
+    """A link in the header to the other theme (the page reloads in it)."""
+    light = theme() == "dark"
+    return pn.pane.HTML(
+        f'<a class="focusr-theme" href="?theme={"default" if light else "dark"}" '
+        f'aria-label="Switch to the {"light" if light else "dark"} theme">{"☀ Light" if light else "☾ Dark"}</a>',
+        stylesheets=[".focusr-theme { color: inherit; text-decoration: none; font: 14px system-ui, sans-serif; "
+                     "border: 1px solid currentColor; border-radius: 6px; padding: 3px 10px; opacity: 0.85; }"
+                     ".focusr-theme:focus-visible { outline: 2px solid #ffbf00; }"], margin=(8, 12))
 
 
 PHONE_AGENTS = re.compile(r"Mobi|Android|iPhone|iPad|iPod")
@@ -112,17 +144,15 @@ class FocusrApp(pn.viewable.Viewer):
         """The sidebar: each stage's declared controls, section by section, then the camera's."""
         sections: dict[str, list] = {}
         for section, stage, names in self.settings.control_groups():
-            sections.setdefault(section, []).append(
-                pn.Param(self.settings.stage(stage), parameters=names, show_name=False))
-        sections.setdefault(DETECTOR_SECTION, []).insert(0, pn.Param(self, parameters=["detector_model"],
-                                                                   show_name=False))
+            sections.setdefault(section, []).extend(control(self.settings.stage(stage), n) for n in names)
+        sections.setdefault(DETECTOR_SECTION, []).insert(0, control(self, "detector_model"))
         for section, names in self.camera.controls.items():
-            sections.setdefault(section, []).append(pn.Param(self.camera, parameters=names, show_name=False))
+            sections.setdefault(section, []).extend(control(self.camera, n) for n in names)
         out = []
         for section, widgets in sections.items():
             out += [pn.pane.Markdown(f"### {section}"), *widgets]
         return out + [pn.pane.Markdown(f"### {MODELS_SECTION}"), self._models,
-                      pn.pane.Markdown(KEYS_HELP, styles={"font-size": "12px", "color": style.MUTED})]
+                      pn.pane.Markdown(keys_markdown(), styles={"font-size": "12px", "color": style.MUTED})]
 
     def template(self):
         if self._template is None:
@@ -132,7 +162,8 @@ class FocusrApp(pn.viewable.Viewer):
                 sidebar=self.controls(),
                 main=[self.__panel__()],
                 header_background="#1f232b",
-                theme="dark",
+                theme=theme(),
+                header=[theme_switch()],
                 sidebar_width=330,
                 busy_indicator=None,  # every frame is an event: a spinner flickering at 30 Hz helps no one
                 meta_viewport="width=device-width, initial-scale=1",  # a phone lays the page out at its own width
@@ -272,7 +303,11 @@ class FocusrApp(pn.viewable.Viewer):
             minor(f"<b>skipped</b> {snap.skipped}"),
         ]
         if snap.detect_every is not None:
-            parts.append(minor(f"<b>detect</b> every {snap.detect_every:.0f} frames"))
+            interval = self.settings.detect_interval
+            why = "" if snap.detect_every <= 1.5 * interval else (
+                " (as fast as the detector runs here)" if snap.state == TrackState.IDLE
+                else f" ({interval} while choosing; less while tracking, to save CPU)")
+            parts.append(minor(f"<b>detect</b> every {snap.detect_every:.0f} frames{why}"))
         if snap.dropped:
             parts.append(minor(f"<b>dropped</b> {snap.dropped}"))
         if snap.notices:

@@ -9,6 +9,25 @@ from panel.reactive import ReactiveHTML
 from focusr import style
 
 
+# The shortcuts, written once: the page's "?" overlay and the sidebar's help both come from here.
+KEYS = (
+    ("Click / tap", "focus on a subject (hover first to see what can be focused)"),
+    ("Esc", "release the subject"),
+    ("Space", "pause or play (paused, click, hover and controls still work)"),
+    ("W", "webcam"),
+    ("F", "fullscreen"),
+    ("?", "show or hide these keys"),
+)
+
+
+def keys_html() -> str:
+    return "".join(f"<dt>{key}</dt><dd>{what}</dd>" for key, what in KEYS)
+
+
+def keys_markdown() -> str:
+    return "**Keys**: " + " · ".join(f"{key} {what.split(' (')[0]}" for key, what in KEYS)
+
+
 class CameraView(ReactiveHTML):
     """Webcam or video file in, focused frames out, binary both ways, one frame in flight."""
 
@@ -26,37 +45,41 @@ class CameraView(ReactiveHTML):
     started = param.Integer(default=0, doc="Counts sources started: each starts fresh (no lock, no hover).")
     paused = param.Boolean(default=False, doc="Whether capture is paused (Space).")
     autostart = param.String(default="", doc="'webcam' to ask for the camera as soon as the page opens.")
-    capture_width = param.Integer(default=640, bounds=(160, 1920), doc="Wider frames are scaled down to this before sending.")
+    capture_width = param.Integer(default=640, bounds=(160, 1920), label="Capture width (px)",
+                                  doc="Wider frames are scaled down to this before sending.")
     max_file_mb = param.Integer(
         default=4096, bounds=(1, 1 << 20),
         doc="Larger video files are refused with a message before the browser reads them (it plays files "
             "from the user's disk; nothing is uploaded).",
     )
-    jpeg_quality = param.Number(default=0.8, bounds=(0.3, 0.95), doc="Quality of the frames sent up.")
+    jpeg_quality = param.Number(default=0.8, bounds=(0.3, 0.95), label="JPEG quality",
+                                doc="Quality of the frames sent up (0-1): lower sends less, blurs fine detail.")
 
     _template = """
-<div id="root" class="focusr-camera" tabindex="0">
+<div id="root" class="focusr-camera" tabindex="0" aria-label="FOCUSR video: click a subject to focus it">
   <div class="focusr-toolbar">
-    <button id="webcam_btn" class="focusr-btn" title="W">Webcam</button>
-    <label class="focusr-btn">Open video<input id="file_input" type="file" accept="video/mp4,video/webm,.mp4,.m4v,.webm" hidden></input></label>
-    <button id="play_btn" class="focusr-btn" title="Space">Pause</button>
-    <input id="seek" type="range" min="0" max="1000" value="0" class="focusr-seek" style="display:none"></input>
-    <span id="counters" class="focusr-counters"></span>
+    <button id="webcam_btn" class="focusr-btn" title="Webcam (W)">Webcam</button>
+    <label id="open_btn" class="focusr-btn" tabindex="0" title="Open a video file (or drop one on the page)">Open video<input id="file_input" type="file" accept="video/mp4,video/webm,.mp4,.m4v,.webm" hidden aria-label="Open a video file"></input></label>
+    <button id="play_btn" class="focusr-btn" title="Pause or play (Space)">Pause</button>
+    <input id="seek" type="range" min="0" max="1000" value="0" class="focusr-seek" style="display:none" aria-label="Position in the video"></input>
+    <span id="counters" class="focusr-counters" aria-live="off"></span>
+    <button id="keys_btn" class="focusr-btn focusr-round" title="Keys (?)" aria-label="Keyboard shortcuts" aria-expanded="false">?</button>
   </div>
   <div class="focusr-stage">
-    <canvas id="screen" class="focusr-view" width="640" height="480"></canvas>
-    <div id="msg" class="focusr-msg"></div>
+    <canvas id="screen" class="focusr-view" width="640" height="480" role="img" aria-label="The focused video: click or tap a subject to focus it"></canvas>
+    <div id="msg" class="focusr-msg" role="status"></div>
+    <div id="keys" class="focusr-keys" role="dialog" aria-label="Keyboard shortcuts" style="display:none"><dl>@KEYS@</dl><p>Press ? or Esc to close.</p></div>
     <div id="badge" class="focusr-badge" style="display:none"><b>Paused</b><span class="focusr-hint"> · click, hover and tune on this frame</span></div>
   </div>
   <video id="video" class="focusr-video" playsinline muted></video>
 </div>
-"""
+""".replace("@KEYS@", keys_html())
     # Panel debounces browser-side changes by 50 ms by default; a frame must not wait
     _debounce = 0
     _priority_changes = ["frame", "click", "release", "started"]
 
     _scripts = {
-        "render": style.asset("camera.js"),
+        "render": style.asset("camera.js") + "\n" + style.asset("a11y.js"),
         "output": "state.show(data.output)",
         "remove": "state.teardown()",
     }

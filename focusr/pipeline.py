@@ -67,14 +67,14 @@ class FocusPipeline(param.Parameterized):
             "nobody is choosing another, detection also keeps to detect_share of a core, so on a busy machine "
             "it may then run less often: the status line shows how often it really runs.",
     )
-    track_scale = param.Number(
+    track_scale = param.Number(label="Track scale (×)", 
         default=0.5, bounds=(0.2, 1.0), step=0.05,
         doc="Largest scale the tracker works at; a large subject is tracked on a smaller copy of the frame.",
     )
     track_size = param.Integer(
         default=80, bounds=(32, 256), doc="Subjects are tracked at a scale that makes them about this many pixels long."
     )
-    rack_focus = param.Number(
+    rack_focus = param.Number(label="Rack focus (s)", 
         default=0.3, bounds=(0.0, 2.0), step=0.05, doc="Seconds a change of subject takes to pull focus."
     )
     detect_share = param.Number(

@@ -170,7 +170,7 @@ class Segmenter(param.Parameterized):
     controls = {"Detection and tracking": ["interval"]}
 
     interval = param.Integer(
-        default=3, bounds=(1, 30), label="Segmentation interval", doc="Recompute the matte every N frames; in between it moves with the box."
+        default=3, bounds=(1, 30), label="Segmentation interval (frames)", doc="Recompute the matte every N frames; in between it moves with the box."
     )
     smoothing = param.Number(
         default=0.5, bounds=(0.0, 0.9), doc="Share of the previous matte kept when a new one is computed."

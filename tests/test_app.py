@@ -53,7 +53,9 @@ def test_the_sidebar_is_built_from_what_each_stage_declares(app):
     """Every declared control has a widget, and nothing else from the pipeline does."""
     import panel as pn
 
-    shown = {w.name for p in app.controls() if isinstance(p, pn.Param) for w in p.layout}
+    params = [p for c in app.controls() for p in ([c] if isinstance(c, pn.Param) else getattr(c, "objects", []))
+              if isinstance(p, pn.Param)]  # a control may sit in a row beside its tooltip
+    shown = {w.name for p in params for w in p.layout}
     for _, stage, names in app.settings.control_groups():
         obj = app.settings.stage(stage)
         for name in names:

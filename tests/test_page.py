@@ -140,3 +140,91 @@ def test_a_tap_on_a_phone_locks_the_walker_tapped(chromium, server, person_weigh
         assert not tab.errors, tab.errors
     finally:
         tab.close()
+
+
+def test_first_use_says_what_to_do_and_the_keys_are_one_key_away(chromium, server):
+    """An empty page says what to do; a playing one how to choose a subject; "?" (key or button)
+    shows the shortcuts and Esc closes them; each control carries its doc as a tooltip; every
+    button and field has a name; keyboard focus shows."""
+    from focusr.camera import KEYS
+
+    tab = open_at(chromium, server, "laptop", "first-use")
+    try:
+        msg = tab.page.locator(".focusr-msg")
+        assert "Choose Webcam" in msg.inner_text() and "click a subject" in msg.inner_text()
+        start_webcam(tab)
+        assert "Hover to see what can be focused" in msg.inner_text()
+        tab.shot("hint")
+        tab.camera.focus()
+        tab.page.keyboard.press("?")
+        keys = tab.page.locator(".focusr-keys")
+        keys.wait_for(state="visible", timeout=5_000)
+        text = keys.inner_text()
+        assert all(key in text for key, _ in KEYS), text
+        tab.shot("keys")
+        tab.page.keyboard.press("Escape")
+        keys.wait_for(state="hidden", timeout=5_000)
+        assert tab.js("root.dataset.state") == "idle"  # that Escape closed the keys, nothing else
+        tab.page.locator("button[aria-label='Keyboard shortcuts']").click()
+        keys.wait_for(state="visible", timeout=5_000)
+        tab.page.locator("button[aria-label='Keyboard shortcuts']").click()
+        keys.wait_for(state="hidden", timeout=5_000)
+
+        # every slider and checkbox in the sidebar has its doc as a tooltip beside it
+        controls = tab.page.locator("#sidebar .noUi-target").count() + tab.page.locator("#sidebar .bk-Checkbox").count()
+        tips = tab.page.locator("#sidebar .bk-TooltipIcon, #sidebar .bk-panel-models-widgets-TooltipIcon").count()
+        assert controls >= 14 and tips >= controls, (controls, tips)
+        # names: every button and input says what it is
+        unnamed = tab.page.evaluate("""() => { DEEP
+          const out = []
+          const walk = (node) => { for (const el of node.querySelectorAll('button, input, select, [role=img]')) {
+              if (el.type === 'checkbox') continue  // Bokeh's: checked through the accessibility tree below
+              const name = (el.getAttribute('aria-label') || el.textContent || el.title || '').trim()
+              const labelled = el.closest('label') || (el.id && node.querySelector(`label[for="${el.id}"]`))
+              if (!name && !labelled && el.type !== 'hidden' && el.offsetParent !== null) out.push(el.outerHTML.slice(0, 80)) }
+            for (const el of node.querySelectorAll('*')) if (el.shadowRoot) walk(el.shadowRoot) }
+          walk(document); return out }""".replace("DEEP", DEEP_JS))
+        assert not unnamed, unnamed
+        time.sleep(3.5)  # the page names the sidebar's widgets as they are drawn
+        for role in ("checkbox", "slider"):  # as the accessibility tree has them: each with its label
+            found = tab.page.get_by_role(role)
+            names = [found.nth(i).evaluate("e => e.getAttribute('aria-label') || e.textContent.trim()") for i in range(found.count())]
+            assert names and all(names), (role, names)
+        assert tab.page.get_by_role("checkbox", name="Overlays").count() == 1
+        assert tab.page.get_by_role("slider", name="Blur strength (px)").count() == 1
+        # keyboard focus is visible on the toolbar's buttons
+        tab.page.locator("button", has_text="Webcam").focus()
+        tab.page.keyboard.press("Tab")
+        outline = tab.page.evaluate("""() => { DEEP
+          let el = document.activeElement; while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement
+          return getComputedStyle(el).outlineStyle + ' ' + getComputedStyle(el).outlineWidth }""".replace("DEEP", DEEP_JS))
+        assert not outline.startswith("none"), outline
+        assert not tab.errors, tab.errors
+    finally:
+        tab.close()
+
+
+def test_the_page_can_be_light_or_dark(chromium, server):
+    """?theme=default is light, the default dark; the header's link switches between them and
+    the status line and plots stay legible (text darker than its background in light)."""
+    for theme, link in (("dark", "Light"), ("default", "Dark")):
+        context = chromium.new_context(viewport={"width": 1400, "height": 900})
+        tab = Page(context, f"{server[0]}?theme={theme}", f"theme-{theme}")
+        try:
+            start_webcam(tab)
+            time.sleep(1)
+            tab.shot("playing")
+            assert tab.page.locator("a.focusr-theme").inner_text().strip().endswith(link)
+            colours = tab.page.evaluate("""() => { DEEP
+              const lum = (c) => { const [r, g, b] = c.match(/\\d+/g).map(Number); return 0.299 * r + 0.587 * g + 0.114 * b }
+              const bg = getComputedStyle(document.getElementById('main')).backgroundColor
+              const status = deep('.focusr-status')
+              return [lum(bg), lum(getComputedStyle(status).color)] }""".replace("DEEP", DEEP_JS))
+            background, text = colours
+            if theme == "dark":
+                assert background < 80 and text > 150, colours
+            else:
+                assert background > 200 and text < 100, colours
+            assert not tab.errors, tab.errors
+        finally:
+            tab.close()

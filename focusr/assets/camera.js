@@ -1,5 +1,6 @@
 // FOCUSR camera component: the ReactiveHTML "render" script (runs once per view).
-// Named nodes from the template: root, screen, video, msg, badge, webcam_btn, file_input, play_btn, seek, counters.
+// Named nodes from the template: root, screen, video, msg, badge, keys, keys_btn, webcam_btn, file_input, play_btn,
+// open_btn, seek, counters.
 // `state` lives as long as the view; `data` holds the synced parameters.
 //
 // Frames go up as one binary message: [u32 header length][JSON header][JPEG]. At most one
@@ -188,6 +189,7 @@ S.startWebcam = async () => {
   S.say('')
   S.setPaused(false)
   S.loop()
+  S.hint()
 }
 
 // How to allow the camera again, in the words of the browser in use.
@@ -238,7 +240,7 @@ S.openFile = async (file) => {
   video.src = S.url
   video.loop = true
   S.newSource('file', file.name)
-  video.play().then(() => { S.say(''); S.setPaused(false); S.loop() }).catch(() => {})
+  video.play().then(() => { S.say(''); S.setPaused(false); S.loop(); S.hint() }).catch(() => {})
 }
 
 // The file on screen fails after it started (damaged further on): say so, and leave nothing of it.
@@ -414,6 +416,7 @@ screen.addEventListener('click', (e) => {
   if (!p) return
   root.focus()
   data.click = {x: p[0], y: p[1], n: ++S.clicks, seq: S.shownSeq}
+  if (msg.className.includes('hint')) S.say('')
   if (S.paused) return  // the server shows it on the still frame (a webcam's next frame is not the one seen)
   S.urgent = true
   if (S.ready) S.flush()
@@ -423,7 +426,9 @@ screen.addEventListener('click', (e) => {
 S.onKey = (e) => {
   const tag = (e.target && e.target.tagName) || ''
   if (/^(INPUT|TEXTAREA|SELECT)$/.test(tag) && e.target !== file_input) return
-  if (e.key === 'Escape') data.release = data.release + 1  // paused: shown on the still frame
+  if (e.key === '?') S.showKeys(keys.style.display === 'none')
+  else if (e.key === 'Escape' && keys.style.display !== 'none') S.showKeys(false)
+  else if (e.key === 'Escape') data.release = data.release + 1  // paused: shown on the still frame
   else if (e.key === ' ') { e.preventDefault(); S.setPaused(!S.paused) }
   else if (e.key === 'w' || e.key === 'W') S.startWebcam()
   else if (e.key === 'f' || e.key === 'F') {
@@ -468,12 +473,36 @@ S.report = setInterval(() => {
 S.teardown = () => {
   S.stopSource()
   clearInterval(S.report)
+  clearInterval(S.namer)
   document.removeEventListener('keydown', S.onKey)
   window.removeEventListener('dragover', S.onDragOver)
   window.removeEventListener('dragleave', S.onDragLeave)
   window.removeEventListener('drop', S.onDrop)
 }
 
+// First use: what to do, in the words of this device (a phone has no hover).
+S.touch = window.matchMedia && window.matchMedia('(hover: none)').matches
+S.hinted = false
+S.hint = () => {  // once a source plays, until the first click or a few seconds
+  if (S.hinted || S.clicks) return
+  S.hinted = true
+  S.say(S.touch ? 'Tap a subject to focus it.' : 'Hover to see what can be focused (amber box), then click it.', 'hint')
+  clearTimeout(S.hintTimer)
+  S.hintTimer = setTimeout(() => { if (msg.className.includes('hint')) S.say('') }, 6000)
+}
+
+// The keys, on "?" or the ? button; Esc or "?" closes them.
+S.showKeys = (show) => {
+  keys.style.display = show ? '' : 'none'
+  keys_btn.setAttribute('aria-expanded', String(show))
+}
+keys_btn.addEventListener('click', () => S.showKeys(keys.style.display === 'none'))
+// the file button is a label (it opens the picker on click); from the keyboard, Enter or Space does
+open_btn.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); e.stopPropagation(); file_input.click() }
+})
+
 S.showControls()
-S.say('Press W or choose Webcam, or drop a video file anywhere on the page.')
+S.say(S.touch ? 'Choose Webcam or open a video, then tap a subject to focus it.'
+  : 'Choose Webcam (W) or drop a video file on the page, then hover and click a subject to focus it.')
 if (data.autostart === 'webcam') S.startWebcam()
