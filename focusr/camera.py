@@ -59,6 +59,7 @@ class CameraView(ReactiveHTML):
 <div id="root" class="focusr-camera" tabindex="0" aria-label="FOCUSR video: click a subject to focus it">
   <div class="focusr-toolbar">
     <button id="webcam_btn" class="focusr-btn" title="Webcam (W)">Webcam</button>
+    <button id="flip_btn" class="focusr-btn" title="Switch between the front and back camera" aria-label="Switch between the front and back camera" style="display:none">⟲ Flip</button>
     <label id="open_btn" class="focusr-btn" tabindex="0" title="Open a video file (or drop one on the page)">Open video<input id="file_input" type="file" accept="video/mp4,video/webm,.mp4,.m4v,.webm" hidden aria-label="Open a video file"></input></label>
     <button id="play_btn" class="focusr-btn" title="Pause or play (Space)">Pause</button>
     <input id="seek" type="range" min="0" max="1000" value="0" class="focusr-seek" style="display:none" aria-label="Position in the video"></input>

@@ -228,3 +228,30 @@ def test_the_page_can_be_light_or_dark(chromium, server):
             assert not tab.errors, tab.errors
         finally:
             tab.close()
+
+
+def test_a_phone_with_two_cameras_can_flip_between_front_and_back(chromium, server):
+    """The device list is scripted (two cameras; Chromium's fake device is one): Flip shows
+    with the camera running and asks for the other side (facingMode), and the picture goes on."""
+    tab = open_at(chromium, server, "phone", "flip")
+    try:
+        tab.page.evaluate("""() => {
+          const real = navigator.mediaDevices.enumerateDevices.bind(navigator.mediaDevices)
+          navigator.mediaDevices.enumerateDevices = async () => [...await real(),
+            {kind: 'videoinput', deviceId: 'back', label: 'Back camera', groupId: 'b'}]
+          const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices)
+          window.asked = []
+          navigator.mediaDevices.getUserMedia = (c) => { window.asked.push(c.video.facingMode.ideal); return gum(c) }
+        }""")
+        flip = tab.page.get_by_role("button", name="Switch between the front and back camera")
+        assert not flip.is_visible()  # no camera running yet
+        start_webcam(tab)
+        flip.wait_for(state="visible", timeout=10_000)
+        seen = tab.displayed()
+        flip.tap()
+        tab.wait(f"S.counts.displayed > {seen} + 5", what="frames from the other camera")
+        assert tab.page.evaluate("window.asked") == ["user", "environment"]
+        tab.shot("flipped")
+        assert not tab.errors, tab.errors
+    finally:
+        tab.close()

@@ -1,6 +1,6 @@
 // FOCUSR camera component: the ReactiveHTML "render" script (runs once per view).
 // Named nodes from the template: root, screen, video, msg, badge, keys, keys_btn, webcam_btn, file_input, play_btn,
-// open_btn, seek, counters.
+// open_btn, flip_btn, seek, counters.
 // `state` lives as long as the view; `data` holds the synced parameters.
 //
 // Frames go up as one binary message: [u32 header length][JSON header][JPEG]. At most one
@@ -68,6 +68,7 @@ S.stopSource = () => {
 // The toolbar follows the source: Pause only with something to pause, the seek bar only for a file.
 S.showControls = () => {
   play_btn.disabled = data.source === 'none'
+  if (data.source !== 'webcam') flip_btn.style.display = 'none'
   seek.style.display = S.fileName ? '' : 'none'
 }
 
@@ -175,7 +176,8 @@ S.startWebcam = async () => {
   }
   let stream
   try {
-    stream = await navigator.mediaDevices.getUserMedia({video: {width: {ideal: 640}, height: {ideal: 480}}, audio: false})
+    stream = await navigator.mediaDevices.getUserMedia(
+      {video: {width: {ideal: 640}, height: {ideal: 480}, facingMode: {ideal: S.facing}}, audio: false})
   } catch (e) {
     if (ticket === S.opening) S.fail(S.cameraRefusal(e))  // whatever plays now carries on
     return
@@ -185,12 +187,26 @@ S.startWebcam = async () => {
   S.stream = stream
   video.srcObject = S.stream
   S.newSource('webcam')
+  S.showFlip()
   await video.play().catch(() => {})
   S.say('')
   S.setPaused(false)
   S.loop()
   S.hint()
 }
+
+// A phone's front and back cameras: the Flip button shows once the camera runs and the
+// device has more than one; it starts the other one (facingMode).
+S.facing = 'user'
+S.showFlip = async () => {
+  let cameras = 0
+  try { cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput').length } catch (e) {}
+  flip_btn.style.display = cameras > 1 && data.source === 'webcam' ? '' : 'none'
+}
+flip_btn.addEventListener('click', () => {
+  S.facing = S.facing === 'user' ? 'environment' : 'user'
+  S.startWebcam()
+})
 
 // How to allow the camera again, in the words of the browser in use.
 S.allowCamera = () => {
