@@ -11,6 +11,8 @@ per frame, slips on a busy background when it has to jump several frames at once
 
 from __future__ import annotations
 
+from collections import deque
+
 import cv2
 import numpy as np
 
@@ -25,6 +27,7 @@ FB_ERROR = 1.0  # px (work scale): a point that does not come back to where it s
 MIN_POINTS = 5  # fewer surviving points than this: the motion is not known from the flow
 KEEP_SHARE = 0.3  # below this share of its points left the subject is hidden: it moves on at its last speed
 AGREE = 2.0  # px (work scale): a point whose motion differs from the median by more is not on the subject
+TRAIL_FRAMES = 90  # the hover box's own path kept: a click on it starts from there without flow again
 LK = dict(winSize=(15, 15), maxLevel=3, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03))
 
 
@@ -151,6 +154,7 @@ class Follow:
         self._index = -1
         self._frame: np.ndarray | None = None
         self.box: Box | None = None
+        self._trail: deque[tuple[int, Box]] = deque(maxlen=TRAIL_FRAMES)  # (frame index, box), this source's
 
     @property
     def source(self):
@@ -164,14 +168,36 @@ class Follow:
         when the caller has already carried it there."""
         if source is None:
             self._source, self.box, self._frame = None, None, None
+            self._trail.clear()
             return None
         if source is self._source and self._index == index - 1 and self._frame is not None \
                 and self._frame.shape == frame.shape:
             self.box = carry([self._frame, frame], self.box)[-1]
-        elif now is not None:
-            self.box = now
         else:
-            past = frames_since(detected_at)
-            self.box = carry(past, source.box, source.mask)[-1] if past else source.box
+            self._trail.clear()
+            if now is not None:
+                self.box = now
+            else:
+                past = frames_since(detected_at)
+                path = carry(past, source.box, source.mask) if past else [source.box]
+                self._trail.extend(zip(range(index - len(path) + 1, index + 1), path))
+                self.box = path[-1]
+        self._trail.append((index, self.box))
         self._source, self._index, self._frame = source, index, frame
         return self.box
+
+    def path(self, source, since: int) -> list[Box] | None:
+        """Where `source`'s subject was on each frame from `since` to the last one followed,
+        if it is the source followed and every one of those frames is known (else None): a
+        click on the hover box needs no flow again."""
+        if source is not self._source or not self._trail or self._trail[0][0] > since:
+            return None
+        out = [(i, b) for i, b in self._trail if i >= since]
+        if not out or out[0][0] != since or any(b[0] - a[0] != 1 for a, b in zip(out, out[1:])):
+            return None
+        return [b for _, b in out]
+
+    @property
+    def last(self) -> int:
+        """The index of the last frame followed (-1: none)."""
+        return self._index if self._source is not None else -1

@@ -220,7 +220,8 @@ class FocusPipeline(param.Parameterized):
             fresh, fresh_at = guard("detect", (None, None), self._detect, frame, pointer, index, t)
             if fresh_at is not None and fresh_at < self._resized_at:  # of a frame of the old size
                 (self._detections, self._detections_at), fresh, fresh_at = before, None, None
-            source, hover = guard("detect", (None, None), self._hovered, frame, pointer, index)
+            source, hover = (None, None) if pointer.click is not None else \
+                guard("detect", (None, None), self._hovered, frame, pointer, index)  # a click: the lock, not a hover
         with clock("track"):
             update = guard("track", None, self._track, frame, pointer, index, t, dt, fresh, fresh_at)
         with clock("segment"):
@@ -488,7 +489,8 @@ class FocusPipeline(param.Parameterized):
             box, mask = self._grown(past[0], pointer.click)
             label, kind, group = "object", "region", frozenset({"object"})
             seed = (box, mask)
-        carried = carry(past, box, mask)
+        carried = self._followed(choice, at, frame, index) if det is not None else None
+        carried = carried or carry(past, box, mask)
         now = carried[-1]
         self.segmenter.reset()
         if seed is not None:
@@ -502,6 +504,18 @@ class FocusPipeline(param.Parameterized):
         self._matte = self.segmenter.segment(frame, self.tracker.box, index,
                                              is_person=self.detector.is_person(label))
         self._rack.begin(previous, self._matte, t)  # from the old subject, or from all-sharp
+
+    def _followed(self, choice: Choice, at: int, frame, index: int) -> list[Box] | None:
+        """The hover box clicked, from its frame to now: the path the hover already followed
+        to the last frame, and one flow step to this one (else None: carry it afresh). Half a
+        click's cost was carrying it again over frames already followed."""
+        if choice.source is None or self._hover.last != index - 1:
+            return None
+        path = self._hover.path(choice.source, at)
+        step = self._recent.since(index - 1, frame.shape) if path else None
+        if not path or step is None or len(step) != 2:
+            return None
+        return path + [carry(step, path[-1])[-1]]
 
     @staticmethod
     def _grown(frame, point) -> tuple[Box, np.ndarray]:
