@@ -21,7 +21,7 @@ from focusr import models, overlay
 from focusr.carry import Follow, carry
 from focusr.detect import BackgroundDetector, Detector, under_point
 from focusr.enhance import Enhancer
-from focusr.geometry import area, distance, iou, square_around
+from focusr.geometry import distance, iou, square_around
 from focusr.render import RackFocus, Renderer, fit
 from focusr.schedule import DetectionSchedule
 from focusr.segment import Segmenter, grow_region
@@ -522,8 +522,8 @@ class FocusPipeline(param.Parameterized):
         """A subject the detector did not show, grown from the click; never more of the frame than
         a user could mean by one click (REGION_MAX_SHARE), nor a speck: else the square around it."""
         h, w = frame.shape[:2]
-        grown = grow_region(frame, point)
-        if grown is not None and area(grown[0]) <= REGION_MAX_SHARE * h * w:
+        grown = grow_region(frame, point, max_share=REGION_MAX_SHARE)
+        if grown is not None:
             return grown
         box = square_around(point, max(h, w) * CLICK_SQUARE_RADIUS, frame.shape)
         mask = np.zeros((h, w), bool)

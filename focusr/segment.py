@@ -93,14 +93,16 @@ def component_at(mask: np.ndarray, point: Point | None) -> np.ndarray:
     return labels == label
 
 
-def grow_region(frame: np.ndarray, point: Point, work_size: int = GROW_WORK_SIZE) -> tuple[Box, np.ndarray] | None:
+def grow_region(frame: np.ndarray, point: Point, work_size: int = GROW_WORK_SIZE,
+                max_share: float = 1.0) -> tuple[Box, np.ndarray] | None:
     """A subject the detector does not know, from the click alone.
 
     Flood fill in Lab from the click finds the patch of like colour. GrabCut,
     seeded with it, takes in the rest of the object (a label on a box, a face
     above a shirt); while the object runs into the edge of GrabCut's window the
     window is widened and GrabCut runs again. Returns the box and a frame-sized
-    bool mask.
+    bool mask; None for a speck, or as soon as the region's box passes `max_share` of the
+    frame (the caller would not take it: no time is spent growing it further).
     """
     H, W = frame.shape[:2]
     s = min(1.0, work_size / max(H, W))
@@ -120,6 +122,7 @@ def grow_region(frame: np.ndarray, point: Point, work_size: int = GROW_WORK_SIZE
     seed = component_at(seed, (px, py))
     core = cv2.erode(seed.astype(np.uint8), np.ones((CORE_ERODE, CORE_ERODE), np.uint8)).astype(bool)
     fg, window = seed, _bbox(seed)
+    too_big = lambda box: (box[2] - box[0]) * (box[3] - box[1]) > max_share * h * w  # noqa: E731
     for _ in range(GROW_ROUNDS):
         window = expand(window, small.shape, GROW_MARGIN)
         gc = np.full((h, w), cv2.GC_BGD, np.uint8)
@@ -136,11 +139,13 @@ def grow_region(frame: np.ndarray, point: Point, work_size: int = GROW_WORK_SIZE
             return None
         fg = component_at((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD), (px, py))
         fx1, fy1, fx2, fy2 = window = _bbox(fg)
+        if too_big(window):  # it only grows from here: no more rounds for a region nobody takes
+            return None
         touches = (fx1 <= x1 and x1 > 0) or (fy1 <= y1 and y1 > 0) or (fx2 >= x2 and x2 < w) or (fy2 >= y2 and y2 < h)
         if not touches:
             break
     fg = solidify(fg)
-    if fg.sum() < SPECK_AREA * h * w:  # a speck cannot be tracked: the caller locks the area around the click
+    if fg.sum() < SPECK_AREA * h * w or too_big(_bbox(fg)):  # a speck cannot be tracked: the caller locks the area around the click
         return None
     mask = cv2.resize(fg.astype(np.uint8), (W, H), interpolation=cv2.INTER_LINEAR).astype(bool) if s < 1 else fg
     return _bbox(mask), mask
