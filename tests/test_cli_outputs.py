@@ -332,14 +332,23 @@ def _umask() -> int:
     return mask
 
 
-def test_person_labels_the_detector_does_not_have_are_refused(work, person_weights):
+@pytest.mark.parametrize("command", ["render", "bench"])
+@pytest.mark.parametrize("labels", ["persn", "persn,Fall", "normal"])
+def test_person_labels_the_detector_does_not_have_are_refused(work, person_weights, command, labels):
+    """The offline person model's classes are Normal and Fall: a typo (or the wrong case) is
+    refused with one line naming the classes it has, before anything is written."""
     folder, src, targets = work
     before = snapshot(folder)
-    res = run("render", src, "-o", targets["precious.mp4"], "--weights", person_weights,
-              "--person-labels", "persn,Fall", "--focus", "0:" + WALKER)
+    if command == "render":
+        res = run("render", src, "-o", targets["precious.mp4"], "--weights", person_weights,
+                  "--person-labels", labels, "--focus", "0:" + WALKER)
+    else:
+        res = run("bench", src, "--frames", "10", "--size", "400x300", "--weights", person_weights,
+                  "--person-labels", labels)
     assert res.returncode == 2, res.stderr
-    assert one_line(res) == "focusr: error: --person-labels persn,Fall: the detector has no class persn; " \
-                            "its classes are Normal, Fall"
+    unknown = labels.split(",")[0]
+    assert one_line(res) == f"focusr: error: --person-labels {labels}: the detector has no class {unknown}; " \
+                            f"its classes are Normal, Fall"
     assert_untouched(folder, before)
 
 
