@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import logging
 import re
-import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
                "FOCUSR_PERSON_LABELS, FOCUSR_CACHE, FOCUSR_OFFLINE=1 (never download); see the README.")
     serve.add_argument("--address", default=SERVE_DEFAULTS["--address"],
                        help="address to listen on (default %(default)s: this machine only)")
-    serve.add_argument("--port", default=SERVE_DEFAULTS["--port"], help="port, 1-65535 (default %(default)s)")
+    serve.add_argument("--port", default=SERVE_DEFAULTS["--port"], help="port (default %(default)s)")
     render = sub.add_parser(
         "render", help="render a video with focus on clicked subjects",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -155,8 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "grow with the clip")
     render.add_argument("--report", metavar="REPORT.json",
                         help="also write per-frame state, subject box (pixels) and stage timings (ms) "
-                             "to this JSON file; the models' load and warm-up before frame 0 are warmup_ms, "
-                             "outside every frame's timings and mean_ms")
+                             "to this JSON file")
     add_pipeline_options(render)
 
     bench = sub.add_parser("bench", help="benchmark the pipeline against the naive design")
@@ -246,6 +244,7 @@ def load_models(pipeline, weights: str = "", segmenter: str = "", frame_shape=(4
     default one that cannot be had is a notice: which model, what that means, how to fix it.
     --person-labels naming a class the detector does not have is refused, with its classes."""
     from focusr import models
+    from focusr.video import native_stderr_silenced
 
     kind = "a YOLOv8 .pt file (or a .yaml)"
     if weights:
@@ -291,7 +290,8 @@ def load_models(pipeline, weights: str = "", segmenter: str = "", frame_shape=(4
     if segmenter and not Path(segmenter).expanduser().exists():
         raise _named_refusal("--segmenter", segmenter, tflite, "no such file")
     if segmenter or pipeline.detector.available:  # without a detector, no subject is a person: never needed
-        pipeline.segmenter.load()  # now, not on the first person; its native log lines kept off the terminal
+        with native_stderr_silenced():  # MediaPipe's native log lines
+            pipeline.segmenter._person_segmenter()  # Segmenter has no public load; it loads on its first person
         error = pipeline.segmenter.error
         if segmenter and error:
             m = re.search(r"could not start \((.*)\)", error)
@@ -318,49 +318,10 @@ def serve_argv(address: str, port, extra: list[str]) -> list[str]:
     return argv + extra
 
 
-def check_serve_options(argv: list[str]) -> None:
-    """Refuse what `panel serve` would refuse with its 54-line usage: one line instead. `argv`
-    is serve_argv's, the port already checked."""
-    from panel.command.serve import Serve
-
-    parser = _Parser(prog="focusr serve", add_help=False)
-    Serve(parser=parser)  # Panel's own options, as `panel serve` reads them
-    try:
-        parser.parse_args(argv[2:])
-    except InputError as exc:
-        raise InputError(f"serve: {exc} (options are those of `panel serve --help`)") from None
-
-
-def check_port(port: str) -> None:
-    if not (re.fullmatch(r"\d{1,5}", str(port)) and 1 <= int(port) <= 65535):
-        raise InputError(f"--port {port}: expected a port number, 1-65535 (default {SERVE_DEFAULTS['--port']})")
-
-
-def _ctrl_c_stops_the_server(signum, frame) -> None:
-    """Ctrl-C stops `focusr serve` as SIGTERM does: the server's loop is asked to stop, so the
-    shutdown runs in full and says `server stopped: N sessions closed`. (A KeyboardInterrupt
-    would land in whatever the loop was running; one in a finalizer is dropped, and the server
-    went on.) A second Ctrl-C is ignored while the sessions close: a few seconds at most."""
-    import asyncio
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:  # still starting: nothing is served yet
-        raise KeyboardInterrupt from None
-    print("\nInterrupted, shutting down", file=sys.stderr, flush=True)
-    loop.call_soon_threadsafe(loop.stop)
-
-
 def serve(args, extra: list[str]) -> int:
-    check_port(args.port)
-    argv = serve_argv(args.address, args.port, extra)
-    check_serve_options(argv)
     import panel.command
 
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # not where Ctrl-C is ignored (`&` in a script)
-        signal.signal(signal.SIGINT, _ctrl_c_stops_the_server)
-    sys.argv = argv
+    sys.argv = serve_argv(args.address, args.port, extra)
     logging.getLogger().handlers.clear()  # Panel and Bokeh set up their own log format
     return panel.command.main() or 0
 

@@ -321,7 +321,10 @@ def test_no_focus_is_a_hint_and_the_video_is_still_written(work):
     assert res.stderr.count("detector weights yolov8n-seg.pt") == 1 and "FOCUSR_DETECTOR" in res.stderr, res.stderr
     assert res.stderr.count("continuing in reduced mode: nothing is detected, clicks grow a region") == 1
     assert "selfie" not in res.stderr
-    assert "focusr: hint: no --focus given" in res.stderr
+    assert "focusr: hint: no --focus given" in res.stderr  # before the frames, and in the summary:
+    summary = res.stderr[res.stderr.index("focusr: rendered"):].splitlines()
+    assert summary[1] == ("focusr: nothing was in focus: no --focus given, so the frames are the input's, "
+                          "unblurred; choose a subject with --focus T:X,Y (seconds:pixels)"), res.stderr
     assert out.stat().st_size > 0 and not [p for p in folder.iterdir() if ".partial-" in p.name]
     assert (out.stat().st_mode & 0o777) == 0o666 & ~_umask()  # as a plain write would have made it
 
@@ -409,6 +412,7 @@ def test_version_and_help():
     assert "examples:" in text and "focusr render walk.mp4 -o walk-focus.mp4 --focus 0:448,123" in text
     for unit in ("seconds", "pixel", "frames", "sigma in pixels"):
         assert unit in text, unit
+    assert "without any --focus nothing is in focus and the frames are written unblurred" in " ".join(text.split())
 
 
 def test_a_write_that_fails_at_the_end_leaves_the_targets_and_says_so(work, monkeypatch, capsys):
