@@ -244,7 +244,6 @@ def load_models(pipeline, weights: str = "", segmenter: str = "", frame_shape=(4
     default one that cannot be had is a notice: which model, what that means, how to fix it.
     --person-labels naming a class the detector does not have is refused, with its classes."""
     from focusr import models
-    from focusr.video import native_stderr_silenced
 
     kind = "a YOLOv8 .pt file (or a .yaml)"
     if weights:
@@ -290,8 +289,7 @@ def load_models(pipeline, weights: str = "", segmenter: str = "", frame_shape=(4
     if segmenter and not Path(segmenter).expanduser().exists():
         raise _named_refusal("--segmenter", segmenter, tflite, "no such file")
     if segmenter or pipeline.detector.available:  # without a detector, no subject is a person: never needed
-        with native_stderr_silenced():  # MediaPipe's native log lines
-            pipeline.segmenter._person_segmenter()  # Segmenter has no public load; it loads on its first person
+        pipeline.segmenter.load()  # now, not on the first person; its native log lines kept off the terminal
         error = pipeline.segmenter.error
         if segmenter and error:
             m = re.search(r"could not start \((.*)\)", error)

@@ -10,6 +10,7 @@ summary says what was locked and written.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import select
@@ -304,7 +305,6 @@ def test_summary_says_what_was_locked_written_and_missed(work, person_weights):
     assert re.search(r"^focusr: (subject never lost|subject lost: )", err, re.M), err
     assert err.rstrip().endswith(f"focusr: wrote {out} (video), {report} (report)"), err
     assert int(cv2.VideoCapture(str(out)).get(cv2.CAP_PROP_FRAME_COUNT)) == decoded
-    import json
 
     summary = json.loads(report.read_text())["summary"]
     assert summary["truncated"] and summary["frames"] == decoded and summary["container_frames"] == FRAMES
@@ -373,6 +373,28 @@ def test_the_same_input_and_options_give_identical_frames(work, person_weights, 
         assert (a == b).all(), n
         n += 1
     assert n == FRAMES
+
+
+@pytest.fixture(scope="module")
+def rendered(footage, person_weights, selfie_model, tmp_path_factory):
+    """One render with both real models and a report: what the user saw on stderr, and the report."""
+    folder = tmp_path_factory.mktemp("rendered")
+    report = folder / "walk.json"
+    res = run("render", footage, "-o", folder / "walk.mp4", "--report", report, "--focus", "0:" + WALKER,
+              *models(person_weights, selfie_model))
+    assert res.returncode == 0, res.stderr
+    return res.stderr, json.loads(report.read_text())
+
+
+def test_mediapipe_log_lines_stay_off_the_terminal(rendered):
+    """MediaPipe's native code writes 'WARNING: Logging before InitGoogle() is written to STDERR',
+    'INFO: Created TensorFlow Lite XNNPACK delegate for CPU.' and a glog 'W0000 ...' line straight
+    to stderr as its model starts, into the progress bar. The user sees FOCUSR's lines and the bar."""
+    err, _ = rendered
+    pieces = [piece for piece in re.split(r"[\r\n]", err) if piece.strip()]  # the bar redraws after \r
+    assert all(piece.startswith(("focusr: ", "render: ")) for piece in pieces), err
+    assert "InitGoogle" not in err and "TensorFlow" not in err, err
+    assert re.search(r"^focusr: --focus 0:\S+ \(.*\): (Normal|Fall) locked in", err, re.M), err  # it did segment
 
 
 def _peak_rss_mb(argv, log: Path) -> float:
