@@ -154,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "grow with the clip")
     render.add_argument("--report", metavar="REPORT.json",
                         help="also write per-frame state, subject box (pixels) and stage timings (ms) "
-                             "to this JSON file")
+                             "to this JSON file; the models' load and warm-up before frame 0 are warmup_ms, "
+                             "outside every frame's timings and mean_ms")
     add_pipeline_options(render)
 
     bench = sub.add_parser("bench", help="benchmark the pipeline against the naive design")

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from conftest import PERSON_LABELS, asset
@@ -397,6 +398,23 @@ def test_mediapipe_log_lines_stay_off_the_terminal(rendered):
     assert re.search(r"^focusr: --focus 0:\S+ \(.*\): (Normal|Fall) locked in", err, re.M), err  # it did segment
 
 
+def test_the_report_leaves_the_warm_up_out_of_the_frames_and_has_no_hover(rendered):
+    """The models load and the detector runs once on a blank frame before frame 0: that time is
+    `warmup_ms`, not frame 0's, so `mean_ms` is the frames' own. A render has no pointer, so the
+    frames carry no hover fields."""
+    _, rep = rendered
+    frames = rep["frames"]
+    assert rep["warmup_ms"] > 0
+    assert not [f for f in frames if "hover" in f or "hover_label" in f]
+    assert set(frames[0]) == {"index", "t", "state", "label", "box", "detected", "timings_ms"}
+    detections = [f["timings_ms"]["detect"] for f in frames[1:] if f["detected"]]
+    assert len(detections) >= 5
+    first, typical = frames[0]["timings_ms"]["detect"], float(np.median(detections))
+    assert first < 3 * typical + 100, (first, typical, rep["warmup_ms"])  # a warm-up on frame 0 was ~10x
+    mean = np.mean([f["timings_ms"]["detect"] for f in frames])
+    assert rep["mean_ms"]["detect"] == pytest.approx(mean, abs=0.01)
+
+
 def _peak_rss_mb(argv, log: Path) -> float:
     """Run focusr; its peak resident memory (from wait4, this child's alone)."""
     with open(log, "w") as err:
@@ -411,8 +429,6 @@ def test_masks_are_streamed_memory_does_not_grow_with_the_clip(tmp_path):
     """150 frames of 768x576 mattes are 66 MB (132 MB once stacked) held in memory; streamed to
     disk, --masks costs a few MB whatever the length. Reduced mode (no detector): fast, and a
     click still grows a subject, so the mattes are real."""
-    import numpy as np
-
     n = 150
     src = cut(asset("vtest.avi"), tmp_path / "long.avi", n)
     common = ["render", src, "--focus", "0:" + WALKER]
