@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                "FOCUSR_PERSON_LABELS, FOCUSR_CACHE, FOCUSR_OFFLINE=1 (never download); see the README.")
     serve.add_argument("--address", default=SERVE_DEFAULTS["--address"],
                        help="address to listen on (default %(default)s: this machine only)")
-    serve.add_argument("--port", default=SERVE_DEFAULTS["--port"], help="port (default %(default)s)")
+    serve.add_argument("--port", default=SERVE_DEFAULTS["--port"], help="port, 1-65535 (default %(default)s)")
     render = sub.add_parser(
         "render", help="render a video with focus on clicked subjects",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -317,10 +318,49 @@ def serve_argv(address: str, port, extra: list[str]) -> list[str]:
     return argv + extra
 
 
+def check_serve_options(argv: list[str]) -> None:
+    """Refuse what `panel serve` would refuse with its 54-line usage: one line instead. `argv`
+    is serve_argv's, the port already checked."""
+    from panel.command.serve import Serve
+
+    parser = _Parser(prog="focusr serve", add_help=False)
+    Serve(parser=parser)  # Panel's own options, as `panel serve` reads them
+    try:
+        parser.parse_args(argv[2:])
+    except InputError as exc:
+        raise InputError(f"serve: {exc} (options are those of `panel serve --help`)") from None
+
+
+def check_port(port: str) -> None:
+    if not (re.fullmatch(r"\d{1,5}", str(port)) and 1 <= int(port) <= 65535):
+        raise InputError(f"--port {port}: expected a port number, 1-65535 (default {SERVE_DEFAULTS['--port']})")
+
+
+def _ctrl_c_stops_the_server(signum, frame) -> None:
+    """Ctrl-C stops `focusr serve` as SIGTERM does: the server's loop is asked to stop, so the
+    shutdown runs in full and says `server stopped: N sessions closed`. (A KeyboardInterrupt
+    would land in whatever the loop was running; one in a finalizer is dropped, and the server
+    went on.) A second Ctrl-C is ignored while the sessions close: a few seconds at most."""
+    import asyncio
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # still starting: nothing is served yet
+        raise KeyboardInterrupt from None
+    print("\nInterrupted, shutting down", file=sys.stderr, flush=True)
+    loop.call_soon_threadsafe(loop.stop)
+
+
 def serve(args, extra: list[str]) -> int:
+    check_port(args.port)
+    argv = serve_argv(args.address, args.port, extra)
+    check_serve_options(argv)
     import panel.command
 
-    sys.argv = serve_argv(args.address, args.port, extra)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # not where Ctrl-C is ignored (`&` in a script)
+        signal.signal(signal.SIGINT, _ctrl_c_stops_the_server)
+    sys.argv = argv
     logging.getLogger().handlers.clear()  # Panel and Bokeh set up their own log format
     return panel.command.main() or 0
 

@@ -2,9 +2,13 @@
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 
 import cv2
 import numpy as np
@@ -102,6 +106,51 @@ def test_option_defaults_are_the_parameters_defaults():
         args = build_parser().parse_args(command)
         assert args.interval == FocusPipeline.param.detect_interval.default
     assert build_parser().parse_args(["render", "in.mp4", "-o", "o.mp4"]).blur == Renderer.param.blur_strength.default
+
+
+@pytest.mark.parametrize("args,line", [
+    (["--port", "abc"], "focusr: error: --port abc: expected a port number, 1-65535 (default 5006)"),
+    (["--port=70000"], "focusr: error: --port 70000: expected a port number, 1-65535 (default 5006)"),
+    (["--bogus"], "focusr: error: serve: unrecognized arguments: --bogus (options are those of `panel serve --help`)"),
+    (["--num-procs", "x"], "focusr: error: serve: argument --num-procs: invalid int value: 'x' (options are those "
+                           "of `panel serve --help`)"),
+])
+def test_serve_refuses_bad_options_in_one_line(args, line):
+    """Not Panel's 54-line usage: one line naming the option, status 2, and nothing served."""
+    res = run("serve", *args)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.splitlines() == [line] and res.stdout == ""
+
+
+def test_ctrl_c_stops_the_server_and_says_how_many_sessions_it_closed(tmp_path):
+    """Ctrl-C (SIGINT, twice: an impatient user) stops `focusr serve` the way SIGTERM does: one
+    line says the server stopped and how many sessions it closed, status 0, no traceback."""
+    from browser import free_port
+
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "focusr", "serve", "--port", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline, page = time.monotonic() + 120, ""
+        while not page:  # the page made a session
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/dashboard", timeout=30).read().decode()
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = log.read_text()
+    assert proc.returncode == 0, text
+    assert "Traceback" not in text
+    assert len(re.findall(r"INFO focusr\.app: server stopped: \d+ sessions closed$", text, re.M)) == 1, text
 
 
 def test_native_log_lines_are_kept_off_stderr_and_focusrs_own_are_not(capfd):
