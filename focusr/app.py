@@ -365,7 +365,8 @@ def _quiet_torch_teardown() -> None:
 
 def _shutdown() -> None:
     _shutting_down.set()
-    log.info("server stopped: %d sessions closed", sessions.close_all())
+    n = sessions.close_all()
+    log.info("server stopped: %d session%s closed", n, "" if n == 1 else "s")
 
 
 def page():

@@ -150,7 +150,7 @@ def test_ctrl_c_stops_the_server_and_says_how_many_sessions_it_closed(tmp_path):
     text = log.read_text()
     assert proc.returncode == 0, text
     assert "Traceback" not in text
-    assert len(re.findall(r"INFO focusr\.app: server stopped: \d+ sessions closed$", text, re.M)) == 1, text
+    assert len(re.findall(r"INFO focusr\.app: server stopped: \d+ sessions? closed$", text, re.M)) == 1, text
 
 
 def test_native_log_lines_are_kept_off_stderr_and_focusrs_own_are_not(capfd):
