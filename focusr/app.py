@@ -54,6 +54,12 @@ MODELS_SECTION = "Models"
 STATE_WORDS = {LOADED: "loaded", LOADING: "loading…", MISSING: "missing"}
 
 
+def state_words(m: ModelStatus) -> str:
+    if m.state == LOADING and m.progress is not None:
+        return f"downloading {m.progress:.0%}"
+    return STATE_WORDS[m.state]
+
+
 def models_html(statuses: list[ModelStatus]) -> str:
     """The Models section: each model, its state, and for a missing one why, what it means and
     (folded) how to fix it."""
@@ -63,7 +69,7 @@ def models_html(statuses: list[ModelStatus]) -> str:
     for m in statuses:
         row = (f'<div class="model {m.state}"><span class="dot" aria-hidden="true"></span>'
                f'<b>{escape(m.name)}</b> <span class="file">{escape(m.file)}</span> '
-               f'<span class="state">{STATE_WORDS[m.state]}</span>')
+               f'<span class="state">{state_words(m)}</span>')
         if m.state == MISSING:
             row += f'<div class="why">{escape(m.reason)}.</div><div class="means">{escape(m.meaning)}</div>'
             if m.fix:

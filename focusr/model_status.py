@@ -24,6 +24,7 @@ class ModelStatus:
     state: str  # LOADED, LOADING or MISSING
     reason: str = ""  # missing: why, in a few words
     fix: str = ""  # missing: how to provide it (paths, URLs, variables)
+    progress: float | None = None  # loading: the share downloaded, while it downloads (first use)
 
     @property
     def meaning(self) -> str:
@@ -37,7 +38,9 @@ def _status(name: str, choice: str, loaded: bool, failure, error: str | None) ->
     if failure is not None or error:
         reason = getattr(failure, "reason", None) or error or "unavailable"
         return ModelStatus(name, file, MISSING, reason, getattr(failure, "fix", "") or "")
-    return ModelStatus(name, file, LOADING)
+    from focusr import models
+
+    return ModelStatus(name, file, LOADING, progress=models.downloading(file))
 
 
 def statuses(pipeline) -> list[ModelStatus]:

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DETECTOR = "yolov8n-seg.pt"
 DEFAULT_SEGMENTER = "selfie_segmenter.tflite"
+DOWNLOAD_CHUNK = 1 << 16  # bytes read at a time while a model downloads (its progress moves with each)
 SEGMENTER_URL = (
     "https://storage.googleapis.com/mediapipe-models/image_segmenter/"
     "selfie_segmenter/float16/1/selfie_segmenter.tflite"
@@ -162,6 +163,32 @@ def segmenter_path(choice: str) -> Path:
     return target
 
 
+_progress: dict[str, float] = {}  # file name -> share downloaded, while it downloads
+
+
+def downloading(name: str) -> float | None:
+    """How much of the model file `name` has come (0..1) while it downloads; None otherwise.
+    The page's Models section shows it."""
+    return _progress.get(Path(name).name)
+
+
+def _fetch(url: str, name: str) -> bytes:
+    """The file at `url`, in chunks, its progress kept for `downloading(name)`."""
+    _progress[name] = 0.0
+    try:
+        with urllib.request.urlopen(url, timeout=20) as response:
+            total = int(response.headers.get("Content-Length") or 0)
+            chunks, got = [], 0
+            while chunk := response.read(DOWNLOAD_CHUNK):
+                chunks.append(chunk)
+                got += len(chunk)
+                if total:
+                    _progress[name] = min(got / total, 1.0)
+        return b"".join(chunks)
+    finally:
+        _progress.pop(name, None)
+
+
 def _download(url: str, target: Path) -> None:
     if offline():
         raise ModelUnavailable(
@@ -169,8 +196,7 @@ def _download(url: str, target: Path) -> None:
             f"Download {url} into {target.parent}, or set FOCUSR_SEGMENTER=/path/to/model.tflite"
         )
     try:
-        with urllib.request.urlopen(url, timeout=20) as response:
-            data = response.read()
+        data = _fetch(url, target.name)
     except Exception as exc:
         raise ModelUnavailable(
             f"person segmenter {target.name} is not downloaded, and downloading it failed ({reason(exc)})",

@@ -88,3 +88,51 @@ def test_any_failure_to_load_the_detector_is_reduced_mode_not_a_crash(monkeypatc
     det = Detector(weights="anything.pt")
     assert det.model is None and not det.available
     assert "could not be loaded" in det.error and "ImportError" in det.error
+
+
+def test_a_first_use_download_shows_its_progress_in_the_models_section(tmp_path, monkeypatch, selfie_model):
+    """The person segmenter downloaded on first use (from a local server here, slowed so it can
+    be watched): the Models section says "downloading N%" as it comes, then "loaded"."""
+    import http.server
+    import threading
+    import time
+
+    from focusr.app import state_words
+    from focusr.model_status import LOADED, LOADING, statuses
+    from focusr.pipeline import FocusPipeline
+
+    data = selfie_model.read_bytes()
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the handler's name
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            for i in range(0, len(data), 16384):
+                self.wfile.write(data[i:i + 16384])
+                time.sleep(0.02)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("FOCUSR_OFFLINE", "0")
+    monkeypatch.setenv("FOCUSR_CACHE", str(tmp_path))
+    monkeypatch.setattr(models, "SEGMENTER_URL", f"http://127.0.0.1:{server.server_port}/{models.DEFAULT_SEGMENTER}")
+    p = FocusPipeline()
+    p.segmenter.person_model = ""  # the official one: downloaded on first use
+    loader = threading.Thread(target=p.segmenter.load)
+    loader.start()
+    seen = []
+    while loader.is_alive():
+        status = statuses(p)[1]
+        if status.state == LOADING and status.progress is not None:
+            seen.append(status.progress)
+        time.sleep(0.01)
+    server.shutdown()
+    assert len(seen) >= 3 and seen == sorted(seen) and 0 < seen[len(seen) // 2] < 1, seen
+    assert state_words(statuses(p)[1]) == "loaded" and statuses(p)[1].state == LOADED
+    assert models.downloading(models.DEFAULT_SEGMENTER) is None
+    assert state_words(type(statuses(p)[1])("Person segmenter", "x.tflite", LOADING, progress=0.42)) == "downloading 42%"
+    p.close()
