@@ -79,11 +79,8 @@ def models_html(statuses: list[ModelStatus]) -> str:
 
 
 def theme() -> str:
-    """The page's theme: ?theme=default (light) or ?theme=dark (the default)."""
-    args = pn.state.session_args or {}
-    chosen = (args.get("theme") or [b"dark"])[0]
-    chosen = chosen.decode() if isinstance(chosen, bytes) else str(chosen)
-    return "default" if chosen in ("default", "light") else "dark"
+    """The page's theme: Panel's own reading of ?theme= (default: light, dark), else dark."""
+    return pn.config.theme if "theme" in (pn.state.session_args or {}) else "dark"
 
 
 def theme_switch():

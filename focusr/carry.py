@@ -35,14 +35,20 @@ def carry(frames: list[np.ndarray], box: Box, mask: np.ndarray | None = None) ->
     """The subject's box on each of `frames` (oldest first; `box` is on the first, `mask`, if
     given, its frame-sized bool mask there). Frames between the flow's steps get the box of
     the nearest step; the last frame always gets its own."""
+    return carry_all(frames, [(box, mask)])[0]
+
+
+def carry_all(frames: list[np.ndarray], subjects: list[tuple[Box, np.ndarray | None]]) -> list[list[Box]]:
+    """`carry` for several subjects over the same frames: each frame is made grey once, at the
+    scale the largest subject needs (no subject is followed at more than WORK_SIZE px)."""
     n = len(frames)
-    if n < 2:
-        return [box] * n
-    x1, y1, x2, y2 = box
-    s = min(1.0, WORK_SIZE / max(x2 - x1, y2 - y1, 1.0))
+    if n < 2 or not subjects:
+        return [[box] * n for box, _ in subjects]
+    s = min(min(1.0, WORK_SIZE / max(x2 - x1, y2 - y1, 1.0)) for (x1, y1, x2, y2), _ in subjects)
     grey = _Grey(frames, s)
     chain = _chain(0, n - 1)
-    return _moved(box, chain, _follow(grey, chain, _points(grey[0], box, mask, s)), n, s, frames[0].shape)
+    return [_moved(box, chain, _follow(grey, chain, _points(grey[0], box, mask, s)), n, s, frames[0].shape)
+            for box, mask in subjects]
 
 
 def velocity(boxes: list[Box]) -> tuple[float, float]:

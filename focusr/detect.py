@@ -56,9 +56,12 @@ class Detector(param.Parameterized):
         doc="YOLOv8 weights: a .pt path, an official name fetched on first use, or a .yaml. "
         "Empty means FOCUSR_DETECTOR or yolov8n-seg.pt.",
     )
-    confidence = param.Number(label="Confidence (0-1)", default=0.35, bounds=(0.05, 0.95), step=0.05, doc="Minimum detector score.")
-    image_size = param.Integer(label="Image size (px)", 
-        default=640, bounds=(160, 1280), step=32, doc="Inference size: smaller is faster, larger finds small subjects."
+    confidence = param.Number(
+        label="Confidence (0-1)", default=0.35, bounds=(0.05, 0.95), step=0.05, doc="Minimum detector score."
+    )
+    image_size = param.Integer(
+        label="Image size (px)", default=640, bounds=(160, 1280), step=32,
+        doc="Inference size: smaller is faster, larger finds small subjects."
     )
     person_labels = param.List(
         default=["person"],

@@ -13,7 +13,9 @@ class Enhancer(param.Parameterized):
     controls = {"Low light": ["enabled", "strength"]}
 
     enabled = param.Boolean(default=False, label="Low-light enhancement", doc="Brighten dark frames (local contrast on lightness).")
-    strength = param.Number(label="Low-light strength", default=2.0, bounds=(1.0, 6.0), step=0.5, doc="CLAHE clip limit: higher is stronger.")
+    strength = param.Number(
+        label="Low-light strength", default=2.0, bounds=(1.0, 6.0), step=0.5, doc="CLAHE clip limit: higher is stronger."
+    )
 
     @param.depends("strength", watch=True, on_init=True)
     def _build(self):

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from focusr import models
+
 LOADED, LOADING, MISSING = "loaded", "loading", "missing"
 
 # What a missing model means for the user, in their words: written once, here.
@@ -31,24 +33,19 @@ class ModelStatus:
         return MEANING.get(self.name, "") if self.state == MISSING else ""
 
 
-def _status(name: str, choice: str, loaded: bool, failure, error: str | None) -> ModelStatus:
+def _status(name: str, choice: str, loaded: bool, failure: models.ModelUnavailable | None) -> ModelStatus:
     file = Path(choice).name
     if loaded:
         return ModelStatus(name, file, LOADED)
-    if failure is not None or error:
-        reason = getattr(failure, "reason", None) or error or "unavailable"
-        return ModelStatus(name, file, MISSING, reason, getattr(failure, "fix", "") or "")
-    from focusr import models
-
+    if failure is not None:
+        return ModelStatus(name, file, MISSING, failure.reason, failure.fix)
     return ModelStatus(name, file, LOADING, progress=models.downloading(file))
 
 
 def statuses(pipeline) -> list[ModelStatus]:
     """The pipeline's models now (its worker's view: no model is loaded by asking)."""
-    from focusr import models
-
     d, s = pipeline.detector, pipeline.segmenter
     return [
-        _status("Detector", models.detector_choice(d.weights), d.loaded, d.failure, d.error),
-        _status("Person segmenter", models.segmenter_choice(s.person_model), s.loaded, s.failure, s.error),
+        _status("Detector", models.detector_choice(d.weights), d.loaded, d.failure),
+        _status("Person segmenter", models.segmenter_choice(s.person_model), s.loaded, s.failure),
     ]

@@ -18,7 +18,7 @@ import numpy as np
 import param
 
 from focusr import models, overlay
-from focusr.carry import Follow, carry
+from focusr.carry import Follow, carry, carry_all
 from focusr.detect import BackgroundDetector, Detector, under_point
 from focusr.enhance import Enhancer
 from focusr.geometry import distance, iou, square_around
@@ -67,15 +67,15 @@ class FocusPipeline(param.Parameterized):
             "nobody is choosing another, detection also keeps to detect_share of a core, so on a busy machine "
             "it may then run less often: the status line shows how often it really runs.",
     )
-    track_scale = param.Number(label="Track scale (×)", 
-        default=0.5, bounds=(0.2, 1.0), step=0.05,
+    track_scale = param.Number(
+        label="Track scale (×)", default=0.5, bounds=(0.2, 1.0), step=0.05,
         doc="Largest scale the tracker works at; a large subject is tracked on a smaller copy of the frame.",
     )
     track_size = param.Integer(
         default=80, bounds=(32, 256), doc="Subjects are tracked at a scale that makes them about this many pixels long."
     )
-    rack_focus = param.Number(label="Rack focus (s)", 
-        default=0.3, bounds=(0.0, 2.0), step=0.05, doc="Seconds a change of subject takes to pull focus."
+    rack_focus = param.Number(
+        label="Rack focus (s)", default=0.3, bounds=(0.0, 2.0), step=0.05, doc="Seconds a change of subject takes to pull focus."
     )
     detect_share = param.Number(
         default=0.3, bounds=(0.05, 1.0), step=0.05,
@@ -366,10 +366,9 @@ class FocusPipeline(param.Parameterized):
         past = self._recent.since(at, shape, until) if near else None
         if past is None or len(past) < 2:
             return None, None
-        for det in near:
-            box = carry(past, det.box, det.mask)[-1]
-            if distance(box, point) <= tol:
-                return det, box
+        for det, path in zip(near, carry_all(past, [(d.box, d.mask) for d in near])):
+            if distance(path[-1], point) <= tol:
+                return det, path[-1]
         return None, None
 
     def _track(self, frame, pointer: Pointer, index: int, t: float, dt: float, fresh, fresh_at):
@@ -405,12 +404,11 @@ class FocusPipeline(param.Parameterized):
         if then is None or now is None or past is None:
             return fresh, fresh_at, {}
         shift = np.subtract(now, then)
+        near = [d for d in fresh if iou(d.box, then) >= NEAR_IOU]  # could be the subject: where flow says it is now
+        flowed = {id(d): path[-1] for d, path in zip(near, carry_all(past, [(d.box, d.mask) for d in near]))}
         out, originals = [], {}
-        for det in fresh:
-            if iou(det.box, then) >= NEAR_IOU:  # could be the subject: where flow says it is now
-                box = carry(past, det.box, det.mask)[-1]
-            else:  # someone else: only a candidate if the subject is lost, moved as before
-                box = tuple(float(v) for v in np.add(det.box, shift))
+        for det in fresh:  # anyone else is only a candidate if the subject is lost: moved as before
+            box = flowed.get(id(det)) or tuple(float(v) for v in np.add(det.box, shift))
             moved = replace(det, box=box, mask=None)
             originals[id(moved)] = det
             out.append(moved)

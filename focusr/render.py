@@ -29,19 +29,21 @@ class Renderer(param.Parameterized):
 
     controls = {"Focus": ["blur_strength", "focus_falloff", "near_blur", "feather"]}
 
-    blur_strength = param.Number(label="Blur strength (px)", 
-        default=14.0, bounds=(0.0, 40.0), step=0.5,
+    blur_strength = param.Number(
+        label="Blur strength (px)", default=14.0, bounds=(0.0, 40.0), step=0.5,
         doc="Blur (Gaussian sigma, in pixels of a 640-wide frame) far from the subject.",
     )
-    focus_falloff = param.Number(label="Focus falloff (× diagonal)", 
-        default=0.35, bounds=(0.02, 1.0), step=0.01,
+    focus_falloff = param.Number(
+        label="Focus falloff (× diagonal)", default=0.35, bounds=(0.02, 1.0), step=0.01,
         doc="Distance from the subject, as a share of the frame diagonal, over which blur reaches full strength.",
     )
-    near_blur = param.Number(label="Near blur (× full blur)", 
-        default=LEVELS[0], bounds=(0.0, 1.0), step=0.05,
+    near_blur = param.Number(
+        label="Near blur (× full blur)", default=LEVELS[0], bounds=(0.0, 1.0), step=0.05,
         doc="Share of full blur right beside the subject (the background is out of focus even there).",
     )
-    feather = param.Number(label="Feather (px)", default=2.5, bounds=(0.0, 10.0), step=0.5, doc="Softness of the matte edge, in pixels.")
+    feather = param.Number(
+        label="Feather (px)", default=2.5, bounds=(0.0, 10.0), step=0.5, doc="Softness of the matte edge, in pixels."
+    )
 
     def render(self, frame: np.ndarray, matte: np.ndarray | None, previous: np.ndarray | None = None,
                mix: float = 1.0) -> np.ndarray:

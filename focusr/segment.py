@@ -10,18 +10,13 @@ blended with the old one, so a still subject does not flicker.
 from __future__ import annotations
 
 import logging
-import os
-import re
-import sys
-import tempfile
-import threading
-from contextlib import contextmanager
 
 import cv2
 import numpy as np
 import param
 
 from focusr import models
+from focusr.native_stderr import native_stderr
 from focusr.types import Box, Detection, Point
 
 log = logging.getLogger(__name__)
@@ -59,48 +54,6 @@ CLICK_PATCH_DIVISOR = 24  # fallback seed radius is the longest side over this: 
 CORE_ERODE = 5  # px kernel: only the flood fill's interior is sure foreground
 GROW_MARGIN = 0.5  # GrabCut window is the object's box widened by this share each side, per round
 GROW_ROUNDS = 4  # windows tried while the object keeps reaching the window's edge
-
-
-# What MediaPipe's native code (glog, absl, TFLite) writes straight to the process's stderr while a
-# model starts: "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.", "WARNING: Logging before
-# InitGoogle() is written to STDERR", "W0000 00:00:1795958092.457740 12232 file.cc:121] ...", and
-# "ERROR: ..." for a file that is not a model (the Python exception that follows says the same).
-NATIVE_LOG = re.compile(r"(?:(?:INFO|WARNING|ERROR): |[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\] )")
-_stderr_lock = threading.Lock()  # one redirection of fd 2 at a time, or a second would restore the first's file
-
-
-@contextmanager
-def native_log_off_the_terminal():
-    """Keep MediaPipe's native log lines off the terminal (where they break into a progress bar
-    or a server's log) while it starts a model: file descriptor 2 goes to a temporary file
-    meanwhile, and whatever else was written there (FOCUSR's own messages, from any thread) is
-    written to stderr afterwards. Environment variables (GLOG_minloglevel, TF_CPP_MIN_LOG_LEVEL)
-    do not silence these lines."""
-    with _stderr_lock:
-        try:
-            sys.stderr.flush()
-            saved = os.dup(2)
-        except (AttributeError, OSError, ValueError):  # no stderr to keep clean
-            yield
-            return
-        try:
-            with tempfile.TemporaryFile() as capture:
-                os.dup2(capture.fileno(), 2)
-                try:
-                    yield
-                finally:
-                    try:
-                        sys.stderr.flush()
-                    except (AttributeError, OSError, ValueError):
-                        pass
-                    os.dup2(saved, 2)
-                    capture.seek(0)
-                    kept = [line for line in capture.read().splitlines(keepends=True)
-                            if not NATIVE_LOG.match(line.decode("utf-8", "replace"))]
-                    if kept:
-                        os.write(2, b"".join(kept))
-        finally:
-            os.close(saved)
 
 
 def expand(box: Box, shape, factor: float) -> tuple[int, int, int, int]:
@@ -280,7 +233,7 @@ class Segmenter(param.Parameterized):
                     output_confidence_masks=True,
                     output_category_mask=False,
                 )
-                with native_log_off_the_terminal():
+                with native_stderr():  # MediaPipe's native log lines stay off the terminal
                     self._mp = vision.ImageSegmenter.create_from_options(options)
             except models.ModelUnavailable as exc:
                 self.error, self.failure = str(exc), exc

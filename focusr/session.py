@@ -144,7 +144,6 @@ class FocusSession(param.Parameterized):
             if self._paused:  # the still frame gets its own detections (a tap needs no hover)
                 self._detect_still = True
                 self._changed()
-            self._lock.notify()
 
     def _changed(self) -> None:
         """Something the picture shows changed (lock held): a paused session shows it on its

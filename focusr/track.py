@@ -225,6 +225,7 @@ class Tracker(param.Parameterized):
         self.state = TrackState.IDLE
         self.subject: Subject | None = None
         self._csrt = None
+        self._unnudge = (1.0, 1.0)  # CSRT's box size over the subject's (fast_rect)
         self._box_small: Box | None = None
         self._scale = 1.0
         self._velocity = (0.0, 0.0)  # small-frame px per frame

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from focusr.native_stderr import native_stderr
 
 
 class InputError(ValueError):
@@ -28,27 +28,6 @@ class VideoInfo:
         return self.frames / self.fps if self.frames > 0 else float("inf")
 
 
-@contextmanager
-def native_stderr_silenced():
-    """OpenCV's container parsers print to the C stderr about damaged files; the user gets
-    our one-line message instead. Only used around opening, on the calling thread's watch."""
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
-
-
 class VideoReader:
     """Frames of a video file, validated before the first one is handed out."""
 
@@ -58,7 +37,7 @@ class VideoReader:
             raise InputError(f"{self.path}: no such file")
         if not self.path.is_file():
             raise InputError(f"{self.path}: not a file")
-        with native_stderr_silenced():
+        with native_stderr(keep=lambda line: False):  # OpenCV's parsers on a damaged file: our own line says it
             self._cap = cv2.VideoCapture(str(self.path))
             ok, first = (self._cap.read() if self._cap.isOpened() else (False, None))
         if not ok or first is None or first.ndim != 3:

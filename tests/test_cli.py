@@ -156,9 +156,9 @@ def test_ctrl_c_stops_the_server_and_says_how_many_sessions_it_closed(tmp_path):
 def test_native_log_lines_are_kept_off_stderr_and_focusrs_own_are_not(capfd):
     """While MediaPipe starts a model, fd 2 is held aside: its native log lines are dropped,
     anything else written meanwhile (FOCUSR's own, from any thread) still reaches stderr."""
-    from focusr.segment import native_log_off_the_terminal
+    from focusr.native_stderr import native_stderr
 
-    with native_log_off_the_terminal():
+    with native_stderr():
         os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
         os.write(2, b"WARNING: Logging before InitGoogle() is written to STDERR\n")
         os.write(2, b"W0000 00:00:1795958092.457740   12232 inference_feedback_manager.cc:121] Feedback manager "
