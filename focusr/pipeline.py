@@ -21,13 +21,13 @@ from focusr import models, overlay
 from focusr.carry import Follow, carry, carry_all
 from focusr.detect import BackgroundDetector, Detector, under_point
 from focusr.enhance import Enhancer
-from focusr.geometry import distance, iou, square_around
+from focusr.geometry import center, distance, iou, square_around
 from focusr.render import RackFocus, Renderer, fit
 from focusr.schedule import DetectionSchedule
 from focusr.segment import Segmenter, grow_region
 from focusr.shown import Choice, RecentFrames, Shown, ShownFrames, resolve, tolerance
 from focusr.timing import FpsMeter, StageClock
-from focusr.track import NEAR_IOU, Tracker
+from focusr.track import NEAR_IOU, NEARBY_SIZES, Tracker
 from focusr.types import Box, Detection, FrameResult, Pointer, Subject, TrackState
 
 log = logging.getLogger(__name__)
@@ -304,7 +304,7 @@ class FocusPipeline(param.Parameterized):
         own frame and waits for it; otherwise the schedule says when the background detector
         may start (it never modifies the frame it is given)."""
         fresh, fresh_at = None, None
-        lost = self.tracker.state == TrackState.LOST
+        lost = self.tracker.state == TrackState.LOST or self.tracker.doubting  # the detector decides
         if not self.detector.available:
             pass
         elif pointer.click is not None and not self.background_detection and pointer.shown is None:
@@ -317,7 +317,7 @@ class FocusPipeline(param.Parameterized):
             got = self._background.poll()
             if got is not None:
                 fresh_at, fresh = got
-            tracking = self.tracker.state in (TrackState.LOCKED, TrackState.REACQUIRED)
+            tracking = self.tracker.state in (TrackState.LOCKED, TrackState.REACQUIRED) and not lost
             share = self._schedule.share(pointer.hover, t, tracking, self.detect_share)  # every frame: follows the pointer
             if self._schedule.due(index, self.detect_interval, lost) and self._background.submit(frame, index, share):
                 self._schedule.started(index)
@@ -404,7 +404,10 @@ class FocusPipeline(param.Parameterized):
         if then is None or now is None or past is None:
             return fresh, fresh_at, {}
         shift = np.subtract(now, then)
-        near = [d for d in fresh if iou(d.box, then) >= NEAR_IOU]  # could be the subject: where flow says it is now
+        # could be the subject: where flow says it is now (in doubt, anyone near the box may be
+        # the one who walked out of it: Tracker.doubting)
+        reach = NEARBY_SIZES * max(then[2] - then[0], then[3] - then[1]) if self.tracker.doubting else -1.0
+        near = [d for d in fresh if iou(d.box, then) >= NEAR_IOU or float(np.hypot(*np.subtract(center(d.box), center(then)))) <= reach]
         flowed = {id(d): path[-1] for d, path in zip(near, carry_all(past, [(d.box, d.mask) for d in near]))}
         out, originals = [], {}
         for det in fresh:  # anyone else is only a candidate if the subject is lost: moved as before

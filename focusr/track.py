@@ -50,6 +50,12 @@ SNAP_IOU = 0.5  # and this much before the box may snap to it
 RESEED_IOU = 0.8  # below this the snap re-seeds CSRT; above it just moves the box (re-seeding costs)
 SNAP_WIDTH_RATIO = (0.75, 1.33)  # detection/box width range taken as "about our size": not a merged pair
 SNAP_SIMILARITY_SLACK = 0.05  # a detection may look this much less like the subject than the box does
+UNCONFIRMED_ROUNDS = 3  # detection rounds in a row with its kind seen nearby but never on the box ...
+GIVE_UP_ROUNDS = 8  # ... and this many with nobody walking out of it: lost
+STUCK_SHARE = 0.25  # ... while the box moved less than this share of its width: it is on the background
+NEARBY_SIZES = 1.5  # "nearby": a detection's centre within this many subject sizes of the box's
+NEW_SIZES = 0.5  # a detection farther than this (subject sizes) from every one of the round before is new
+LEAVING_STEP = 0.75  # subject sizes the one who walked out may move between two rounds and still be him
 
 # Finding a lost subject again
 MOTION_TRUST_FRAMES = 30  # lost frames the last velocity is extrapolated (and the gate grows): about a second
@@ -230,6 +236,10 @@ class Tracker(param.Parameterized):
         self._scale = 1.0
         self._velocity = (0.0, 0.0)  # small-frame px per frame
         self._doubt = 0
+        self._unconfirmed = 0  # detection rounds in a row that saw its kind near the box, never on it
+        self._unconfirmed_from: tuple[float, float] | None = None  # the box's centre when they began
+        self._leaving: Box | None = None  # small frame: who walked out of the box during them, followed
+        self._around: list[Box] | None = None  # small frame: its kind's detections of the round before
         self._lost_frames = 0
         self._since_reacquired = 0.0
         self._appearance: Appearance | None = None
@@ -237,6 +247,12 @@ class Tracker(param.Parameterized):
         self._filter = OneEuro()
         self._history: deque[tuple[int, Box]] = deque(maxlen=HISTORY_FRAMES)  # (frame index, small box)
         self._index = 0
+
+    @property
+    def doubting(self) -> bool:
+        """The last detections saw the subject's kind beside the box and never on it: the
+        next ones should come at once (the pipeline's schedule), to settle it in a second."""
+        return self._unconfirmed > 0
 
     @property
     def raw_box(self) -> Box | None:
@@ -341,7 +357,35 @@ class Tracker(param.Parameterized):
         sim = self._appearance.similarity(small, hsv, self._box_small) if ok else 0.0
         if detections is not None and self.subject.kind == "detection":
             confirmed = self._confirm(small, hsv, detections, self._box_at(detected_at))
-        if confirmed is not None or (ok and sim >= self.min_similarity):
+            beside = confirmed is None and self._beside_not_on(detections, self._box_at(detected_at))
+            self._unconfirmed = self._unconfirmed + 1 if beside else 0
+            if self._unconfirmed == 1:
+                self._unconfirmed_from = center(self._box_small)
+            self._leaving = self._follow_leaving(detections) if beside else None
+            if not beside:
+                self._around = None
+        if self._unconfirmed >= UNCONFIRMED_ROUNDS and not self._stuck():
+            self._unconfirmed = 0  # it moves: a person, likely ours, hidden by the one beside him
+        if self._unconfirmed >= UNCONFIRMED_ROUNDS and (self._leaving is not None
+                                                         or self._unconfirmed >= GIVE_UP_ROUNDS):
+            # The detector keeps finding people beside the box and never on it, and the box
+            # stands still: the tracker has stayed on the background (a walker passing a sign
+            # post leaves CSRT on the post, which still looks like him). He is the one who
+            # walked out of the box; nobody did for long: find him as when lost, or say lost.
+            self._unconfirmed, leaving, self._leaving, self._around = 0, self._leaving, None, None
+            if leaving is not None:
+                self._start(small, hsv, leaving)
+                self._appearance = Appearance(small, self._box_small, hsv)  # his look, not the post's
+                self._filter.reset(self.raw_box)
+                self._velocity = (0.0, 0.0)
+                confirmed = min(detections, key=lambda d: -iou(scaled(d.box, self._scale), leaving))
+            else:
+                state = self.state
+                found = self._search(small, hsv, detections, recover=True)
+                if found.state != TrackState.REACQUIRED:
+                    return self._lose()
+                self.state, confirmed = state, found.detection
+        elif confirmed is not None or (ok and sim >= self.min_similarity):
             self._doubt = 0
             if sim >= CONFIDENT and confirmed is None:  # never learn from a half-hidden view
                 self._appearance.update(small, hsv, self._box_small, rate=TRACK_LEARN_RATE)
@@ -420,6 +464,54 @@ class Tracker(param.Parameterized):
                 self._box_small = box_small
             self._appearance.update(small, hsv, box_small)
         return best
+
+    def _follow_leaving(self, detections: list[Detection]) -> Box | None:
+        """Who walked out of the box while the tracker stayed: a detection of the subject's kind
+        overlapping the box (IoU >= NEAR_IOU), or, near it, one that was nowhere the round before
+        (he came out from behind what the tracker is stuck on; someone standing beside was
+        there all along). Then, round after round, the detection nearest him (within LEAVING_STEP
+        of the box's size). None: nobody, or the thread was lost."""
+        ours = self._box_small
+        size = max(ours[2] - ours[0], ours[3] - ours[1])
+        boxes = [scaled(d.box, self._scale) for d in detections if d.label in self._class_group]
+        before, self._around = self._around, boxes
+        gap = lambda a, b: math.dist(center(a), center(b))  # noqa: E731
+        if self._leaving is not None:
+            best = min(boxes, key=lambda b: gap(b, self._leaving), default=None)
+            return best if best is not None and gap(best, self._leaving) <= LEAVING_STEP * size else None
+        on = [b for b in boxes if iou(b, ours) >= NEAR_IOU]
+        if on:
+            return max(on, key=lambda b: iou(b, ours))
+        if before is None:
+            return None
+        new = [b for b in boxes if gap(b, ours) <= NEARBY_SIZES * size
+               and all(gap(b, p) > NEW_SIZES * size for p in before)]
+        return min(new, key=lambda b: gap(b, ours), default=None)
+
+    def _stuck(self) -> bool:
+        """Whether the box has stayed put since the unconfirmed rounds began (under STUCK_SHARE
+        of its width): what the background does behind a static camera, not a walker."""
+        (x0, y0), (x, y) = self._unconfirmed_from, center(self._box_small)
+        return math.hypot(x - x0, y - y0) < STUCK_SHARE * (self._box_small[2] - self._box_small[0])
+
+    def _beside_not_on(self, detections: list[Detection], then: Box | None) -> bool:
+        """Whether detections of the subject's kind are near the box (centres within
+        NEARBY_SIZES of its size) and none is on it (IoU >= MATCH_IOU, whatever it looks like:
+        a subject turning round is still on his box). Carried as in `_confirm`."""
+        ours, s = self._box_small, self._scale
+        (cx, cy), reach = center(ours), NEARBY_SIZES * max(ours[2] - ours[0], ours[3] - ours[1])
+        nearby = False
+        for det in detections:
+            if det.label not in self._class_group:
+                continue
+            box = tuple(v * s for v in det.box)
+            if then is not None:
+                box = tuple(b + (c - t) for b, c, t in zip(box, ours, then))
+            if iou(box, ours) >= MATCH_IOU:
+                return False
+            dx, dy = center(box)
+            nearby = nearby or math.hypot(dx - cx, dy - cy) <= reach
+        return nearby
 
     def _lose(self) -> TrackUpdate:
         self.state = TrackState.LOST

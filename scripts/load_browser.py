@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import (CHROMIUM, CHROMIUM_FLAGS, click_figures, hover_and_click, make_y4m,  # noqa: E402
+from browser import (CHROMIUM, CHROMIUM_FLAGS, click_figures, hover_and_click, make_y4m, person_detector,  # noqa: E402
                      served_dashboard, sweep_for_subject)
 
 ASSETS = ROOT / ".cache" / "test-assets"
@@ -113,6 +113,7 @@ def main() -> int:
             deadline = time.time() + 60
             while js(page, "S.counts.displayed") < 5 and time.time() < deadline:
                 time.sleep(0.2)
+        checker = person_detector(ASSETS / "person_yolov8.pt")  # who is locked a second after each click
         # the core gesture while the other tabs stream: each tab in turn lets go of its subject
         # and locks a walker as a user would, round after round (the last round stays locked)
         for k in range(args.click_rounds * len(pages)):
@@ -121,7 +122,7 @@ def main() -> int:
             deadline = time.time() + 10
             while js(page, "root.dataset.state") != "idle" and time.time() < deadline:
                 time.sleep(0.05)
-            got = hover_and_click(page, sweep_for_subject(k), timeout=30)
+            got = hover_and_click(page, sweep_for_subject(k), timeout=30, detector=checker)
             if got:
                 clicks.append(got)
         for page in pages:  # every tab answered since its click: from here on, the steady state

@@ -161,13 +161,16 @@ CLICK_TIMER_JS = """(root) => { const S = root.focusr; if (S.clickTimer) return 
   return 0 }"""
 
 
-def hover_and_click(page, candidates, fx: float = 0.3, fy: float = 0.35, timeout: float = 10.0) -> dict | None:
+def hover_and_click(page, candidates, fx: float = 0.3, fy: float = 0.35, timeout: float = 10.0,
+                    detector=None, hold_s: float = 1.0) -> dict | None:
     """As a user: move the pointer over `candidates` (frame pixels) until an amber box shows, then
     click inside it off-centre (fx, fy of its width and height) where the picture is drawn, with
     nothing locked before. Returns what was hovered and what got locked, the click-to-lock time
     measured in the page (`page_ms`, click event to the locked frame drawn) and by this script
     (`wall_ms`), and whether the lock is the hovered subject (`match`: same label, IoU >= 0.5
-    with the box clicked or with the hover box shown just before the lock). None: nothing to hover."""
+    with the box clicked or with the hover box shown just before the lock). With a `detector`
+    (focusr.detect.Detector, the real model), whether it is still on him `hold_s` later
+    (`held`, `still_on_subject`). None: nothing to hover."""
     camera = page.locator(".focusr-camera")
     js = lambda expr: camera.evaluate(f"(root) => {{ const S = root.focusr; return {expr} }}")  # noqa: E731
     camera.evaluate(CLICK_TIMER_JS)
@@ -199,10 +202,70 @@ def hover_and_click(page, candidates, fx: float = 0.3, fy: float = 0.35, timeout
     head, before = timer["head"], timer.get("before") or {}
     iou_clicked = iou(head["box"], hover)
     iou_before = iou(head["box"], before["hover"]) if before.get("hover") else 0.0
-    return {"hover": [round(v) for v in hover], "hover_label": label, "box": [round(v) for v in head["box"]],
-            "label": head["label"], "page_ms": round(timer["locked"] - timer["at"]), "wall_ms": round(wall),
-            "iou": round(max(iou_clicked, iou_before), 2), "iou_with_clicked_box": round(iou_clicked, 2),
-            "match": head["label"] == label and max(iou_clicked, iou_before) >= 0.5}
+    got = {"hover": [round(v) for v in hover], "hover_label": label, "box": [round(v) for v in head["box"]],
+           "label": head["label"], "page_ms": round(timer["locked"] - timer["at"]), "wall_ms": round(wall),
+           "iou": round(max(iou_clicked, iou_before), 2), "iou_with_clicked_box": round(iou_clicked, 2),
+           "match": head["label"] == label and max(iou_clicked, iou_before) >= 0.5}
+    if detector is not None:
+        got.update(still_on_subject(page, detector, hold_s))
+    return got
+
+
+def person_detector(weights, person_labels=("Normal", "Fall")):
+    """The real model, in this process, for checking who the page has locked (still_on_subject)."""
+    from focusr.detect import Detector
+
+    return Detector(weights=str(weights), person_labels=list(person_labels))
+
+
+SHOWN_JS = """(root) => { const S = root.focusr, c = root.querySelector('canvas');
+  if (!S.last || S.shownSeq !== S.last.seq) return null;
+  return [S.last, c.toDataURL('image/png')] }"""
+LOOKS = 3  # frames the model looks at for the person under the lock box
+ON_PERSON_IOU = 0.3  # the lock box's overlap with the model's box of a person: a walker beside another gets one box
+MAX_STEP = 0.6  # the lock box's centre may move this share of its width between two looks 50 ms apart
+
+
+def still_on_subject(page, detector, seconds: float = 1.0) -> dict:
+    """Whether the lock is still on the subject `seconds` after it was made, as a user would
+    see it: it stayed locked, its box moved smoothly (never jumped to a neighbour: each 50 ms
+    step under MAX_STEP of its width) and it is on a person, the real model finding one in a
+    frame drawn then (IoU >= ON_PERSON_IOU with the lock box, in one of LOOKS frames: the model
+    misses a person now and then; the subject is sharp there). A lock that slid onto the background (a
+    walker passing a sign post) fails the last test; one that jumped to another walker, the
+    second. Returns `held` and the figures behind it."""
+    camera = page.locator(".focusr-camera")
+    states, step, last = set(), 0.0, None
+    end = time.time() + seconds
+    while time.time() < end:
+        head = camera.evaluate("(root) => root.focusr.last")
+        states.add(head["state"])
+        box = head.get("box")
+        if box and last:
+            step = max(step, float(np.hypot((box[0] + box[2] - last[0] - last[2]) / 2,
+                                            (box[1] + box[3] - last[1] - last[3]) / 2) / max(last[2] - last[0], 1)))
+        last = box or last
+        time.sleep(0.05)
+    on_person, box = 0.0, None
+    for _ in range(LOOKS):  # the model misses a person on some frames: the best of a few looks
+        shown = None
+        for _ in range(100):
+            shown = camera.evaluate(SHOWN_JS)
+            if shown:
+                break
+            time.sleep(0.01)
+        if not shown:
+            continue
+        head, frame = shown[0], decode_png_url(shown[1])
+        states.add(head["state"])
+        box = head.get("box")
+        people = [d.box for d in detector.detect(frame) if detector.is_person(d.label)]
+        on_person = max(on_person, max((iou(box, d) for d in people), default=0.0) if box else 0.0)
+        if on_person >= ON_PERSON_IOU:
+            break
+    held = (box is not None and states <= {"locked", "reacquired"} and step <= MAX_STEP and on_person >= ON_PERSON_IOU)
+    return {"held": held, "held_box": [round(v) for v in box] if box else None, "held_states": sorted(states),
+            "held_step": round(step, 2), "held_iou": round(on_person, 2)}
 
 
 SWEEP_BANDS = [(0.15, 0.45), (0.55, 0.95), (0.35, 0.65), (0.05, 0.35), (0.65, 0.95), (0.25, 0.75)]
@@ -222,6 +285,8 @@ def click_figures(results: list[dict]) -> dict:
     def stats(key):  # noqa: E306
         v = sorted(r[key] for r in done if r.get(key) is not None)
         return {"median": v[len(v) // 2] if v else None, "p95": v[min(len(v) - 1, int(0.95 * len(v)))] if v else None}
+    held = [r for r in done if "held" in r]
     return {"clicks": len(done), "matched": f"{sum(r['match'] for r in done)}/{len(done)}",
             "match_share": round(sum(r["match"] for r in done) / max(len(done), 1), 2),
+            **({"held_1s": f"{sum(r['match'] and r['held'] for r in held)}/{len(held)}"} if held else {}),
             "page_ms": stats("page_ms"), "wall_ms": stats("wall_ms")}

@@ -69,6 +69,15 @@ def make_pipeline(person_weights, selfie_model):
         p.close()
 
 
+@pytest.fixture(scope="session")
+def checker(person_weights):
+    """The real person model in the test process: who the page has locked, a second after the
+    click (browser.still_on_subject)."""
+    from browser import person_detector
+
+    return person_detector(person_weights, PERSON_LABELS)
+
+
 @pytest.fixture
 def no_detector_pipeline(selfie_model, tmp_path):
     """A pipeline whose detector weights are missing: the reduced mode."""

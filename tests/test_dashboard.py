@@ -223,21 +223,21 @@ def test_the_pointer_maps_to_the_picture_where_it_is_drawn_letterboxed_and_fulls
         context.close()
 
 
-def click_hovered_subject(tab: Page, grid, what: str) -> dict:
+def click_hovered_subject(tab: Page, grid, what: str, checker) -> dict:
     """As a user: move the pointer until an amber box shows, click inside it off-centre where it
-    is drawn on screen, and see who gets locked (`browser.hover_and_click`, the scripts' helper)."""
-    got = hover_and_click(tab.page, grid)
+    is drawn on screen, and see who gets locked and whether it is still him a second later
+    (`browser.hover_and_click`, the scripts' helper)."""
+    got = hover_and_click(tab.page, grid, detector=checker)
     assert got is not None, f"{what}: no hover box anywhere the pointer went"
-    time.sleep(0.6)
     tab.shot(what)
     return got
 
 
 @pytest.mark.parametrize("source", ["camera", "file"])
-def test_a_click_locks_the_hovered_walker_letterboxed_and_fullscreen(chromium, server, source):
+def test_a_click_locks_the_hovered_walker_letterboxed_and_fullscreen(chromium, server, source, checker):
     """The core gesture, checked for WHO: the lock is the walker whose amber box was clicked
-    (same label, IoU >= 0.5 with the hovered box), in a letterboxed window and in fullscreen,
-    on the fake camera and on a video file opened in the page."""
+    (same label, IoU >= 0.5 with the hovered box), in a letterboxed window and in fullscreen, on
+    the fake camera and on a video file opened in the page."""
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
     tab = Page(context, server[0], f"click-who-{source}")
     try:
@@ -253,7 +253,7 @@ def test_a_click_locks_the_hovered_walker_letterboxed_and_fullscreen(chromium, s
                 tab.page.keyboard.press("f")
                 tab.wait("document.fullscreenElement !== null", timeout=10, what="fullscreen")
                 time.sleep(0.5)
-            got = click_hovered_subject(tab, WALKERS, f"{layout}-locked")
+            got = click_hovered_subject(tab, WALKERS, f"{layout}-locked", checker)
             results.append(got)
             tab.page.keyboard.press("Escape")
             tab.wait("root.dataset.state === 'idle'", what="released")
@@ -262,6 +262,8 @@ def test_a_click_locks_the_hovered_walker_letterboxed_and_fullscreen(chromium, s
             # the walker whose box was clicked: its label, and its box as clicked (one or two frames
             # before the lock) or as shown just before the lock, on a machine slow enough to lag
             assert got["match"], got  # who: the walker whose box was clicked (label, IoU >= 0.5)
+        # `held` (still on him a second later) is printed, not yet asserted: a walker clicked as he
+        # passes the sign post can leave CSRT on the post until the detector settles it (issue 22)
         assert not tab.errors, tab.errors
     finally:
         tab.close()
