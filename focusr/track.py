@@ -46,15 +46,17 @@ HISTORY_FRAMES = 90  # tracked boxes kept: 3 s at 30 fps, longer than a backgrou
 # Confirming the tracked box with detections (IoU in the small frame)
 NEAR_IOU = 0.1  # a detection overlapping less is someone else; more counts as a rival for "clear"
 MATCH_IOU = 0.3  # the best detection must overlap this much to confirm the subject at all
-SNAP_IOU = 0.5  # and this much before the box may snap to it
+SNAP_IOU = 0.3  # and this much before the box may snap to it
 RESEED_IOU = 0.8  # below this the snap re-seeds CSRT; above it just moves the box (re-seeding costs)
 SNAP_WIDTH_RATIO = (0.75, 1.33)  # detection/box width range taken as "about our size": not a merged pair
 SNAP_SIMILARITY_SLACK = 0.05  # a detection may look this much less like the subject than the box does
 UNCONFIRMED_ROUNDS = 3  # detection rounds in a row with its kind seen nearby but never on the box ...
 GIVE_UP_ROUNDS = 8  # ... and this many with nobody walking out of it: lost
+FRESH_FRAMES = 30  # a new lock is in doubt until a detection confirms it, for at most this many frames
 STUCK_SHARE = 0.25  # ... while the box moved less than this share of its width: it is on the background
 NEARBY_SIZES = 1.5  # "nearby": a detection's centre within this many subject sizes of the box's
-NEW_SIZES = 0.5  # a detection farther than this (subject sizes) from every one of the round before is new
+NEW_SIZES = 0.5  # a detection farther than this (subject sizes) from every one of the rounds before is new
+NEW_ROUNDS = 3  # the rounds before: the model misses someone standing there now and then
 LEAVING_STEP = 0.75  # subject sizes the one who walked out may move between two rounds and still be him
 
 # Finding a lost subject again
@@ -237,9 +239,10 @@ class Tracker(param.Parameterized):
         self._velocity = (0.0, 0.0)  # small-frame px per frame
         self._doubt = 0
         self._unconfirmed = 0  # detection rounds in a row that saw its kind near the box, never on it
+        self._fresh = 0  # frames left in which a new lock, not yet confirmed by a detection, is in doubt
         self._unconfirmed_from: tuple[float, float] | None = None  # the box's centre when they began
         self._leaving: Box | None = None  # small frame: who walked out of the box during them, followed
-        self._around: list[Box] | None = None  # small frame: its kind's detections of the round before
+        self._around: deque[list[Box]] | None = None  # small frame: its kind's detections of the rounds before
         self._lost_frames = 0
         self._since_reacquired = 0.0
         self._appearance: Appearance | None = None
@@ -250,9 +253,10 @@ class Tracker(param.Parameterized):
 
     @property
     def doubting(self) -> bool:
-        """The last detections saw the subject's kind beside the box and never on it: the
-        next ones should come at once (the pipeline's schedule), to settle it in a second."""
-        return self._unconfirmed > 0
+        """The last detections saw the subject's kind beside the box and never on it, or a new
+        lock has not been confirmed yet: the next ones should come at once (the pipeline's
+        schedule), to settle it within a second."""
+        return self._unconfirmed > 0 or self._fresh > 0
 
     @property
     def raw_box(self) -> Box | None:
@@ -283,6 +287,7 @@ class Tracker(param.Parameterized):
         self._appearance = Appearance(small, self._box_small, hsv)
         self._filter.reset(self.raw_box)
         self.state = TrackState.LOCKED
+        self._fresh = FRESH_FRAMES if subject.kind == "detection" else 0
         self._index = index if index is not None else 0
         first = self._index - len(carried) + 1
         for i, box in enumerate(carried[:-1]):
@@ -342,6 +347,7 @@ class Tracker(param.Parameterized):
         if self.state == TrackState.LOST:
             return self._search(small, hsv, detections)
 
+        self._fresh = max(self._fresh - 1, 0)
         prev = self._box_small
         ok, rect = self._csrt.update(small)
         if ok:
@@ -357,6 +363,7 @@ class Tracker(param.Parameterized):
         sim = self._appearance.similarity(small, hsv, self._box_small) if ok else 0.0
         if detections is not None and self.subject.kind == "detection":
             confirmed = self._confirm(small, hsv, detections, self._box_at(detected_at))
+            self._fresh = 0 if confirmed is not None else self._fresh
             beside = confirmed is None and self._beside_not_on(detections, self._box_at(detected_at))
             self._unconfirmed = self._unconfirmed + 1 if beside else 0
             if self._unconfirmed == 1:
@@ -374,11 +381,7 @@ class Tracker(param.Parameterized):
             # walked out of the box; nobody did for long: find him as when lost, or say lost.
             self._unconfirmed, leaving, self._leaving, self._around = 0, self._leaving, None, None
             if leaving is not None:
-                self._start(small, hsv, leaving)
-                self._appearance = Appearance(small, self._box_small, hsv)  # his look, not the post's
-                self._filter.reset(self.raw_box)
-                self._velocity = (0.0, 0.0)
-                confirmed = min(detections, key=lambda d: -iou(scaled(d.box, self._scale), leaving))
+                confirmed = self._take(small, hsv, leaving, detections)
             else:
                 state = self.state
                 found = self._search(small, hsv, detections, recover=True)
@@ -467,14 +470,15 @@ class Tracker(param.Parameterized):
 
     def _follow_leaving(self, detections: list[Detection]) -> Box | None:
         """Who walked out of the box while the tracker stayed: a detection of the subject's kind
-        overlapping the box (IoU >= NEAR_IOU), or, near it, one that was nowhere the round before
-        (he came out from behind what the tracker is stuck on; someone standing beside was
-        there all along). Then, round after round, the detection nearest him (within LEAVING_STEP
+        overlapping the box (IoU >= NEAR_IOU), or, near it, one that was nowhere in the rounds
+        before (he came out from behind what the tracker is stuck on; someone standing beside
+        was there all along). Then, round after round, the detection nearest him (within LEAVING_STEP
         of the box's size). None: nobody, or the thread was lost."""
         ours = self._box_small
         size = max(ours[2] - ours[0], ours[3] - ours[1])
         boxes = [scaled(d.box, self._scale) for d in detections if d.label in self._class_group]
-        before, self._around = self._around, boxes
+        before = [b for seen in self._around for b in seen] if self._around else None
+        self._around = (self._around or deque(maxlen=NEW_ROUNDS)) + deque([boxes])
         gap = lambda a, b: math.dist(center(a), center(b))  # noqa: E731
         if self._leaving is not None:
             best = min(boxes, key=lambda b: gap(b, self._leaving), default=None)
@@ -513,10 +517,21 @@ class Tracker(param.Parameterized):
             nearby = nearby or math.hypot(dx - cx, dy - cy) <= reach
         return nearby
 
+    def _take(self, small, hsv, leaving: Box, detections: list[Detection]) -> Detection:
+        """Follow the one who walked out of the box from here (CSRT re-seeded on him, his look
+        learnt afresh: the old one was mostly of what the tracker stayed on); his detection."""
+        self._start(small, hsv, leaving)
+        self._appearance = Appearance(small, self._box_small, hsv)
+        self._filter.reset(self.raw_box)
+        self._velocity = (0.0, 0.0)
+        self._unconfirmed, self._leaving, self._around = 0, None, None
+        return max(detections, key=lambda d: iou(scaled(d.box, self._scale), leaving))
+
     def _lose(self) -> TrackUpdate:
         self.state = TrackState.LOST
         self._lost_frames = 0
         self._doubt = 0
+        self._unconfirmed, self._leaving, self._around = 0, None, None
         return TrackUpdate(self.state, self.box, None)
 
     def _predicted(self) -> Box:

@@ -142,8 +142,9 @@ def test_a_walker_clicked_behind_the_sign_post_is_followed_when_he_walks_out_of_
     it. Now the one who walked out of the box is followed (the detector, asked at once while the
     tracker is in doubt, settles it in three rounds, about 1.3 s here): from 1.5 s after the
     click the green box is on a person (IoU >= 0.5 with the real model's detection of that
-    frame) on at least 80% of frames (the model misses him on a few), and never on the post."""
-    frames = vtest_frames(94, 135)
+    frame, or of the one before or after: the model misses him on a few) on at least 90% of
+    frames, and never on the post."""
+    frames = vtest_frames(94, 136)
     p = make_pipeline(lag=(2, 9), seed=seed)
     aim = (367.5, 170.0)  # frame 102: his box (351, 143, 384, 211), the post's sign over its middle
     post = (357.0, 185.0)  # the sign's centre
@@ -161,14 +162,17 @@ def test_a_walker_clicked_behind_the_sign_post_is_followed_when_he_walks_out_of_
             if clicked is None and i >= 102 and res.hover is not None:
                 hovered = res.hover.box
         if clicked is not None and i >= clicked + 15:
-            people = [d.box for d in p.detector.detect(frames[i]) if p.detector.is_person(d.label)]
             box = res.subject.box if res.subject else None
-            on_person = max((iou(box, d) for d in people), default=0.0) if box else 0.0
-            on_post = box is not None and np.hypot(*np.subtract(center(box), post)) < 20
-            seen.append((i, res.state.value, [round(v) for v in box] if box else None, round(on_person, 2), on_post))
+            seen.append((i, res.state.value, box))
+    # the real model's people on each frame; it misses him on a few: a neighbouring frame's count
+    people = {i: [d.box for d in p.detector.detect(frames[i]) if p.detector.is_person(d.label)]
+              for i in range(seen[0][0] - 1, seen[-1][0] + 2)}
+    seen = [(i, state, [round(v) for v in box] if box else None,
+             round(max((iou(box, d) for j in (i - 1, i, i + 1) for d in people[j]), default=0.0) if box else 0.0, 2),
+             box is not None and np.hypot(*np.subtract(center(box), post)) < 20) for i, state, box in seen]
     assert clicked is not None and clicked <= 106, "no amber box on him"
     assert iou(clicked_box, (351, 143, 384, 211)) >= 0.5, clicked_box  # it was him, behind the post
     on_him = [s for s in seen if s[1] in ("locked", "reacquired") and s[3] >= 0.5]
     print(f"behind the post: on a person {len(on_him)}/{len(seen)} frames from 1.5 s after the click")
     assert not [s for s in seen if s[1] != "lost" and s[4]], seen  # never locked on the post
-    assert len(on_him) >= 0.8 * len(seen), seen
+    assert len(on_him) >= 0.9 * len(seen), seen
