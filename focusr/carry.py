@@ -157,6 +157,7 @@ class Follow:
 
     def __init__(self):
         self._source = None
+        self.detected_at = -1  # the frame the followed detection is of
         self._index = -1
         self._frame: np.ndarray | None = None
         self.box: Box | None = None
@@ -181,6 +182,7 @@ class Follow:
             self.box = carry([self._frame, frame], self.box)[-1]
         else:
             self._trail.clear()
+            self.detected_at = detected_at
             if now is not None:
                 self.box = now
             else:

@@ -36,6 +36,7 @@ CLICK_SQUARE_RADIUS = 1 / 12  # nothing (sensible) grows from the click: lock a 
 REGION_MAX_SHARE = 0.3  # a region grown from a click larger than this share of the frame is not what the user meant
 MIN_TRACK_SCALE = 0.15  # below this, a huge subject's tracking copy loses the detail CSRT needs
 MIN_TRACK_WIDTH = 320  # px: track_scale never shrinks a narrow frame's tracking copy below this (or 1:1)
+HOVER_HOLD_FRAMES = 30  # frames the box followed stays under a resting pointer when newer detections miss its subject
 HOVER_REACH = 40 / 640  # share of the frame's width: a detection's old box this near the pointer may have moved under it
 HOVER_CARRIED = 2  # of those, the nearest this many are carried to now by flow (a few ms each, only then)
 
@@ -331,7 +332,7 @@ class FocusPipeline(param.Parameterized):
     def _hovered(self, frame, pointer: Pointer, index: int):
         """The detection under the pointer, and its box carried to where its subject is now; none
         over the locked subject, whose green box says it all (and a click there keeps it)."""
-        source, now = self._under_pointer(frame, pointer.hover) if pointer.hover is not None else (None, None)
+        source, now = self._under_pointer(frame, pointer.hover, index) if pointer.hover is not None else (None, None)
         locked = self.tracker.box if self.tracker.state != TrackState.IDLE else None
         if source is not None and locked is not None and (  # its detection, compared where it was then
                 source is self._subject_det or iou(source.box, self.tracker.box_at(self._detections_at) or locked) >= 0.5):
@@ -342,19 +343,22 @@ class FocusPipeline(param.Parameterized):
             return None, None
         return source, replace(source, box=box, mask=None)
 
-    def _under_pointer(self, frame, point):
+    def _under_pointer(self, frame, point, index: int):
         """The detection whose subject is under the pointer now, and its box now if that had to
         be worked out (else None). Boxes are of a frame a few frames back and a walker moves
         10-40 px meanwhile: the box drawn (followed) holds while the pointer is in it; then
         the detector's boxes; then the few near the pointer, carried by flow to now."""
         followed = self._hover.source
-        if (followed is not None and self._hover.box is not None and distance(self._hover.box, point) == 0
-                and any(d is followed for d in self._detections)):
+        held = followed is not None and self._hover.box is not None and distance(self._hover.box, point) == 0
+        if held and any(d is followed for d in self._detections):
             return followed, None
         hit = under_point(self._detections, point)
         if hit is not None:
             return hit, None
-        return self._moved_under(self._detections, self._detections_at, None, point, frame.shape)
+        source, now = self._moved_under(self._detections, self._detections_at, None, point, frame.shape)
+        if source is None and held and index - self._hover.detected_at <= HOVER_HOLD_FRAMES:
+            return followed, None  # the model missed him this time: his box, carried, stays under the pointer
+        return source, now
 
     def _moved_under(self, detections, at: int, until: int | None, point, shape, tol: float = 0.0):
         """The detection (of frame `at`) whose subject has moved under `point` by frame `until`
@@ -460,6 +464,13 @@ class FocusPipeline(param.Parameterized):
                                             frame.shape, tol)
             if source is not None:
                 choice = Choice("detection", replace(source, box=box, mask=None), shown.index, source)
+        if choice.kind == "region":  # says why, in the server's log: a click on a shown box never should
+            near = min((distance(d.box, pointer.click) for d in shown.detections), default=None) if shown else None
+            log.info("click at (%.0f, %.0f) on frame %s (record %s, detections of %s): no box within %.0f px "
+                     "(hover %s, nearest detection %s px): grows a region", x, y, pointer.shown,
+                     shown.index if shown else None, shown.detections_at if shown else None, tol,
+                     [round(v) for v in shown.hover.box] if shown and shown.hover else None,
+                     round(near) if near is not None else None)
         subject = self.tracker.subject
         if (choice.kind != "keep" and subject is not None and self._origin is not None and shown is not None
                 and shown.subject_key != subject.key and shown.index <= self._origin[0]

@@ -62,6 +62,7 @@ class ScriptedBackground:
         self.rng = np.random.default_rng(seed)
         self.error = None
         self.owner: dict[tuple, tuple[int, int]] = {}  # a detection's box, as a reply rounds it -> (thing, frame)
+        self.missed: dict[int, range] = {}  # thing -> frames on which the model misses it
         self._job: tuple[int, int] | None = None  # (frame index, polls left)
 
     def submit(self, frame, index: int, share=None) -> bool:
@@ -83,6 +84,8 @@ class ScriptedBackground:
     def detections(self, index: int) -> list[Detection]:
         out = []
         for k, thing in enumerate(self.scene.things):
+            if index in self.missed.get(k, ()):
+                continue
             box = clip_box(tuple(np.add(thing.box_at(index), self.rng.uniform(-self.jitter, self.jitter, 4))),
                            (SIZE[1], SIZE[0]))
             self.owner[tuple(round(v, 1) for v in box)] = (k, index)
