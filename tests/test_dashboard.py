@@ -223,12 +223,14 @@ def test_the_pointer_maps_to_the_picture_where_it_is_drawn_letterboxed_and_fulls
         context.close()
 
 
-def click_hovered_subject(tab: Page, grid, what: str, checker) -> dict:
+def click_hovered_subject(tab: Page, grid, what: str, checker=None) -> dict:
     """As a user: move the pointer until an amber box shows, click inside it off-centre where it
-    is drawn on screen, and see who gets locked and whether it is still him a second later
-    (`browser.hover_and_click`, the scripts' helper)."""
+    is drawn on screen, and see who gets locked, and with a `checker` (the real model) whether
+    it is still on him a second later (`browser.hover_and_click`, the scripts' helper)."""
     got = hover_and_click(tab.page, grid, detector=checker)
     assert got is not None, f"{what}: no hover box anywhere the pointer went"
+    if checker is None:
+        time.sleep(0.6)  # the focus pull
     tab.shot(what)
     return got
 
