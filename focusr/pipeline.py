@@ -305,7 +305,7 @@ class FocusPipeline(param.Parameterized):
         own frame and waits for it; otherwise the schedule says when the background detector
         may start (it never modifies the frame it is given)."""
         fresh, fresh_at = None, None
-        lost = self.tracker.state == TrackState.LOST or self.tracker.doubting  # the detector decides
+        lost = self.tracker.state == TrackState.LOST or self.tracker.doubting  # at once: the detector decides
         if not self.detector.available:
             pass
         elif pointer.click is not None and not self.background_detection and pointer.shown is None:
@@ -318,7 +318,7 @@ class FocusPipeline(param.Parameterized):
             got = self._background.poll()
             if got is not None:
                 fresh_at, fresh = got
-            tracking = self.tracker.state in (TrackState.LOCKED, TrackState.REACQUIRED) and not lost
+            tracking = self.tracker.state in (TrackState.LOCKED, TrackState.REACQUIRED)  # in doubt too: a share of a core
             share = self._schedule.share(pointer.hover, t, tracking, self.detect_share)  # every frame: follows the pointer
             if self._schedule.due(index, self.detect_interval, lost) and self._background.submit(frame, index, share):
                 self._schedule.started(index)

@@ -4,8 +4,9 @@ what the user is doing and from how busy the machine is.
 - Every `interval` frames the detector is due. It runs on its own thread, so a detection
   still running when the next is due delays that one: the cadence is then the detector's
   own speed.
-- Lost, or in doubt (the last detections found people beside the tracked box and none on
-  it, `Tracker.doubting`): due at once, every frame, until the detector has settled it.
+- Lost: due at once, every frame, until the subject is found again. In doubt (a new lock
+  not yet confirmed, or the last detections found people beside the tracked box and none on
+  it, `Tracker.doubting`): due at once too, within the share of a core below.
 - While a subject is tracked and nobody is choosing another, detection only confirms what
   the tracker already knows, so it also keeps to a share of one core (`DutyCycle`, all
   sessions together): on a slow or busy machine it runs less often rather than slowing every
