@@ -39,6 +39,12 @@ def center(box: Box) -> Point:
     return ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
 
 
+def gap(a: Box, b: Box) -> float:
+    """The distance between two boxes' centres, in pixels."""
+    (ax, ay), (bx, by) = center(a), center(b)
+    return math.hypot(ax - bx, ay - by)
+
+
 def area(box: Box) -> float:
     return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
 

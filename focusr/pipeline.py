@@ -21,13 +21,13 @@ from focusr import models, overlay
 from focusr.carry import Follow, carry, carry_all
 from focusr.detect import BackgroundDetector, Detector, under_point
 from focusr.enhance import Enhancer
-from focusr.geometry import center, distance, iou, square_around
+from focusr.geometry import distance, iou, square_around
 from focusr.render import RackFocus, Renderer, fit
 from focusr.schedule import DetectionSchedule
 from focusr.segment import Segmenter, grow_region
 from focusr.shown import Choice, RecentFrames, Shown, ShownFrames, resolve, tolerance
 from focusr.timing import FpsMeter, StageClock
-from focusr.track import NEAR_IOU, NEARBY_SIZES, Tracker
+from focusr.track import NEAR_IOU, Tracker, nearby
 from focusr.types import Box, Detection, FrameResult, Pointer, Subject, TrackState
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ CLICK_SQUARE_RADIUS = 1 / 12  # nothing (sensible) grows from the click: lock a 
 REGION_MAX_SHARE = 0.3  # a region grown from a click larger than this share of the frame is not what the user meant
 MIN_TRACK_SCALE = 0.15  # below this, a huge subject's tracking copy loses the detail CSRT needs
 MIN_TRACK_WIDTH = 320  # px: track_scale never shrinks a narrow frame's tracking copy below this (or 1:1)
-HOVER_HOLD_FRAMES = 30  # frames the box followed stays under a resting pointer when newer detections miss its subject
+HOVER_HOLD_FRAMES = 30  # frames the followed box stays under a resting pointer while detections miss its subject
 HOVER_REACH = 40 / 640  # share of the frame's width: a detection's old box this near the pointer may have moved under it
 HOVER_CARRIED = 2  # of those, the nearest this many are carried to now by flow (a few ms each, only then)
 
@@ -305,7 +305,7 @@ class FocusPipeline(param.Parameterized):
         own frame and waits for it; otherwise the schedule says when the background detector
         may start (it never modifies the frame it is given)."""
         fresh, fresh_at = None, None
-        lost = self.tracker.state == TrackState.LOST or self.tracker.doubting  # at once: the detector decides
+        urgent = self.tracker.state == TrackState.LOST or self.tracker.doubting  # at once: the detector decides
         if not self.detector.available:
             pass
         elif pointer.click is not None and not self.background_detection and pointer.shown is None:
@@ -318,11 +318,12 @@ class FocusPipeline(param.Parameterized):
             got = self._background.poll()
             if got is not None:
                 fresh_at, fresh = got
-            tracking = self.tracker.state in (TrackState.LOCKED, TrackState.REACQUIRED)  # in doubt too: a share of a core
+            # tracked, in doubt or not: within a share of a core
+            tracking = self.tracker.state in (TrackState.LOCKED, TrackState.REACQUIRED)
             share = self._schedule.share(pointer.hover, t, tracking, self.detect_share)  # every frame: follows the pointer
-            if self._schedule.due(index, self.detect_interval, lost) and self._background.submit(frame, index, share):
+            if self._schedule.due(index, self.detect_interval, urgent) and self._background.submit(frame, index, share):
                 self._schedule.started(index)
-        elif self._schedule.due(index, self.detect_interval, lost):
+        elif self._schedule.due(index, self.detect_interval, urgent):
             fresh, fresh_at = self.detector.detect(frame), index
             self._schedule.started(index)
         if fresh is not None:
@@ -410,8 +411,8 @@ class FocusPipeline(param.Parameterized):
         shift = np.subtract(now, then)
         # could be the subject: where flow says it is now (in doubt, anyone near the box may be
         # the one who walked out of it: Tracker.doubting)
-        reach = NEARBY_SIZES * max(then[2] - then[0], then[3] - then[1]) if self.tracker.doubting else -1.0
-        near = [d for d in fresh if iou(d.box, then) >= NEAR_IOU or float(np.hypot(*np.subtract(center(d.box), center(then)))) <= reach]
+        doubting = self.tracker.doubting
+        near = [d for d in fresh if iou(d.box, then) >= NEAR_IOU or (doubting and nearby(d.box, then))]
         flowed = {id(d): path[-1] for d, path in zip(near, carry_all(past, [(d.box, d.mask) for d in near]))}
         out, originals = [], {}
         for det in fresh:  # anyone else is only a candidate if the subject is lost: moved as before

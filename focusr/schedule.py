@@ -40,8 +40,9 @@ class DetectionSchedule:
         choosing = hover is not None and t - self._hover_moved_t < CHOOSING_S
         return share if tracking and not choosing else None
 
-    def due(self, index: int, interval: int, lost: bool) -> bool:
-        return lost or index - self.last_index >= interval
+    def due(self, index: int, interval: int, urgent: bool) -> bool:
+        """`urgent`: lost, or in doubt (see the module's docstring)."""
+        return urgent or index - self.last_index >= interval
 
     def soon(self) -> None:
         """Due on the next frame (a paused frame wants its own detections, not older ones)."""

@@ -20,7 +20,7 @@ import numpy as np
 import param
 
 from focusr.carry import velocity
-from focusr.geometry import MIN_BOX_PX, center, clip_box, iou, scaled
+from focusr.geometry import MIN_BOX_PX, center, clip_box, gap, iou, scaled
 from focusr.types import Box, Detection, Subject, TrackState
 
 # Appearance model
@@ -45,8 +45,7 @@ HISTORY_FRAMES = 90  # tracked boxes kept: 3 s at 30 fps, longer than a backgrou
 
 # Confirming the tracked box with detections (IoU in the small frame)
 NEAR_IOU = 0.1  # a detection overlapping less is someone else; more counts as a rival for "clear"
-MATCH_IOU = 0.3  # the best detection must overlap this much to confirm the subject at all
-SNAP_IOU = 0.3  # and this much before the box may snap to it
+MATCH_IOU = 0.3  # the best detection must overlap this much to confirm the subject (and snap the box, if clear)
 RESEED_IOU = 0.8  # below this the snap re-seeds CSRT; above it just moves the box (re-seeding costs)
 SNAP_WIDTH_RATIO = (0.75, 1.33)  # detection/box width range taken as "about our size": not a merged pair
 SNAP_SIMILARITY_SLACK = 0.05  # a detection may look this much less like the subject than the box does
@@ -66,6 +65,13 @@ GATE_GROWTH = 0.1  # search radius growth per lost frame, in subject sizes: it m
 DISTANCE_PENALTY = 0.3  # score lost at the gate's edge: nearer the prediction wins among look-alikes
 TEMPLATE_PEAKS = 5  # template-match peaks tried as candidates: the best one may be a look-alike
 MIN_TEMPLATE_PEAK = 0.2  # normalised correlation below which a peak is noise, not the subject
+
+
+def nearby(box: Box, ref: Box) -> bool:
+    """Whether `box`'s centre is within NEARBY_SIZES times `ref`'s longest side of `ref`'s
+    centre: someone who could have walked out of `ref` (the tracker's doubt, and which
+    detections the pipeline carries to now for it)."""
+    return gap(box, ref) <= NEARBY_SIZES * max(ref[2] - ref[0], ref[3] - ref[1])
 
 
 def create_csrt(template_size: int = 144):
@@ -240,7 +246,7 @@ class Tracker(param.Parameterized):
         self._doubt = 0
         self._unconfirmed = 0  # detection rounds in a row that saw its kind near the box, never on it
         self._fresh = 0  # frames left in which a new lock, not yet confirmed by a detection, is in doubt
-        self._unconfirmed_from: tuple[float, float] | None = None  # the box's centre when they began
+        self._unconfirmed_from: Box | None = None  # small frame: the box when they began
         self._leaving: Box | None = None  # small frame: who walked out of the box during them, followed
         self._around: deque[list[Box]] | None = None  # small frame: its kind's detections of the rounds before
         self._lost_frames = 0
@@ -362,15 +368,15 @@ class Tracker(param.Parameterized):
         confirmed = None
         sim = self._appearance.similarity(small, hsv, self._box_small) if ok else 0.0
         if detections is not None and self.subject.kind == "detection":
-            confirmed = self._confirm(small, hsv, detections, self._box_at(detected_at))
-            self._fresh = 0 if confirmed is not None else self._fresh
-            beside = confirmed is None and self._beside_not_on(detections, self._box_at(detected_at))
-            self._unconfirmed = self._unconfirmed + 1 if beside else 0
-            if self._unconfirmed == 1:
-                self._unconfirmed_from = center(self._box_small)
-            self._leaving = self._follow_leaving(detections) if beside else None
-            if not beside:
-                self._around = None
+            kind = self._kind_boxes(detections, self._box_at(detected_at))
+            confirmed = self._confirm(small, hsv, kind)
+            if confirmed is None and self._beside_not_on([box for _, box in kind]):
+                if self._unconfirmed == 0:
+                    self._unconfirmed_from = self._box_small
+                self._unconfirmed += 1
+                self._leaving = self._follow_leaving([box for _, box in kind])
+            else:
+                self._clear_doubt(fresh=confirmed is None)
         if self._unconfirmed >= UNCONFIRMED_ROUNDS and not self._stuck():
             self._unconfirmed = 0  # it moves: a person, likely ours, hidden by the one beside him
         if self._unconfirmed >= UNCONFIRMED_ROUNDS and (self._leaving is not None
@@ -379,7 +385,8 @@ class Tracker(param.Parameterized):
             # stands still: the tracker has stayed on the background (a walker passing a sign
             # post leaves CSRT on the post, which still looks like him). He is the one who
             # walked out of the box; nobody did for long: find him as when lost, or say lost.
-            self._unconfirmed, leaving, self._leaving, self._around = 0, self._leaving, None, None
+            leaving = self._leaving
+            self._clear_doubt()
             if leaving is not None:
                 confirmed = self._take(small, hsv, leaving, detections)
             else:
@@ -426,22 +433,25 @@ class Tracker(param.Parameterized):
                 return box
         return None
 
-    def _confirm(self, small, hsv, detections: list[Detection], then: Box | None = None) -> Detection | None:
-        """Snap to the detection that is clearly our subject; re-seed CSRT if it drifted.
+    def _kind_boxes(self, detections: list[Detection], then: Box | None) -> list[tuple[Detection, Box]]:
+        """The detections of the subject's kind with their boxes in the small frame, each
+        carried forward by the tracker's own motion since `then` (where it had the subject on
+        the earlier frame the detections are of; None: they are of this frame)."""
+        s, ours, out = self._scale, self._box_small, []
+        for det in detections:
+            if det.label in self._class_group:
+                box = scaled(det.box, s)
+                if then is not None:
+                    box = tuple(b + (c - t) for b, c, t in zip(box, ours, then))
+                out.append((det, box))
+        return out
 
-        `then` is where the tracker had the subject on the earlier frame the detections are
-        of (background detection): each detection is first carried forward by the tracker's
-        own motion since that frame, then compared with the current box.
-        """
-        s = self._scale
+    def _confirm(self, small, hsv, kind: list[tuple[Detection, Box]]) -> Detection | None:
+        """Snap to the detection that is clearly our subject; re-seed CSRT if it drifted.
+        `kind`: the detections of its kind, carried to this frame (`_kind_boxes`)."""
         ours = self._box_small
         near = []
-        for det in detections:
-            if det.label not in self._class_group:
-                continue
-            box_small = tuple(v * s for v in det.box)
-            if then is not None:
-                box_small = tuple(b + (c - t) for b, c, t in zip(box_small, ours, then))
+        for det, box_small in kind:
             overlap = iou(box_small, ours)
             if overlap >= NEAR_IOU:
                 near.append((overlap, det, box_small))
@@ -458,7 +468,7 @@ class Tracker(param.Parameterized):
         # often come back as one merged box; snapping to it would drag the tracker across.
         width_ratio = (box_small[2] - box_small[0]) / max(ours[2] - ours[0], 1e-3)
         lo, hi = SNAP_WIDTH_RATIO
-        clear = (len(near) == 1 and overlap >= SNAP_IOU and lo <= width_ratio <= hi
+        clear = (len(near) == 1 and lo <= width_ratio <= hi
                  and sim >= self._appearance.similarity(small, hsv, ours) - SNAP_SIMILARITY_SLACK)
         if clear:
             if overlap < RESEED_IOU:
@@ -468,18 +478,17 @@ class Tracker(param.Parameterized):
             self._appearance.update(small, hsv, box_small)
         return best
 
-    def _follow_leaving(self, detections: list[Detection]) -> Box | None:
-        """Who walked out of the box while the tracker stayed: a detection of the subject's kind
-        overlapping the box (IoU >= NEAR_IOU), or, near it, one that was nowhere in the rounds
-        before (he came out from behind what the tracker is stuck on; someone standing beside
-        was there all along). Then, round after round, the detection nearest him (within LEAVING_STEP
-        of the box's size). None: nobody, or the thread was lost."""
+    def _follow_leaving(self, boxes: list[Box]) -> Box | None:
+        """Who walked out of the box while the tracker stayed, among `boxes` (of the subject's
+        kind, small frame, carried): one overlapping the box (IoU >= NEAR_IOU), or, near it, one
+        that was nowhere in the rounds before (he came out from behind what the tracker is
+        stuck on; someone standing beside was there all along). Then, round after round, the
+        one nearest him (within LEAVING_STEP of the box's size). None: nobody, or the thread
+        was lost."""
         ours = self._box_small
         size = max(ours[2] - ours[0], ours[3] - ours[1])
-        boxes = [scaled(d.box, self._scale) for d in detections if d.label in self._class_group]
         before = [b for seen in self._around for b in seen] if self._around else None
         self._around = (self._around or deque(maxlen=NEW_ROUNDS)) + deque([boxes])
-        gap = lambda a, b: math.dist(center(a), center(b))  # noqa: E731
         if self._leaving is not None:
             best = min(boxes, key=lambda b: gap(b, self._leaving), default=None)
             return best if best is not None and gap(best, self._leaving) <= LEAVING_STEP * size else None
@@ -488,34 +497,26 @@ class Tracker(param.Parameterized):
             return max(on, key=lambda b: iou(b, ours))
         if before is None:
             return None
-        new = [b for b in boxes if gap(b, ours) <= NEARBY_SIZES * size
-               and all(gap(b, p) > NEW_SIZES * size for p in before)]
+        new = [b for b in boxes if nearby(b, ours) and all(gap(b, p) > NEW_SIZES * size for p in before)]
         return min(new, key=lambda b: gap(b, ours), default=None)
 
     def _stuck(self) -> bool:
         """Whether the box has stayed put since the unconfirmed rounds began (under STUCK_SHARE
         of its width): what the background does behind a static camera, not a walker."""
-        (x0, y0), (x, y) = self._unconfirmed_from, center(self._box_small)
-        return math.hypot(x - x0, y - y0) < STUCK_SHARE * (self._box_small[2] - self._box_small[0])
+        return gap(self._box_small, self._unconfirmed_from) < STUCK_SHARE * (self._box_small[2] - self._box_small[0])
 
-    def _beside_not_on(self, detections: list[Detection], then: Box | None) -> bool:
-        """Whether detections of the subject's kind are near the box (centres within
-        NEARBY_SIZES of its size) and none is on it (IoU >= MATCH_IOU, whatever it looks like:
-        a subject turning round is still on his box). Carried as in `_confirm`."""
-        ours, s = self._box_small, self._scale
-        (cx, cy), reach = center(ours), NEARBY_SIZES * max(ours[2] - ours[0], ours[3] - ours[1])
-        nearby = False
-        for det in detections:
-            if det.label not in self._class_group:
-                continue
-            box = tuple(v * s for v in det.box)
-            if then is not None:
-                box = tuple(b + (c - t) for b, c, t in zip(box, ours, then))
-            if iou(box, ours) >= MATCH_IOU:
-                return False
-            dx, dy = center(box)
-            nearby = nearby or math.hypot(dx - cx, dy - cy) <= reach
-        return nearby
+    def _beside_not_on(self, boxes: list[Box]) -> bool:
+        """Whether any of `boxes` (the subject's kind, small frame, carried) is near the box and
+        none is on it (IoU >= MATCH_IOU, whatever it looks like: a subject turning round is
+        still on his box)."""
+        ours = self._box_small
+        return not any(iou(b, ours) >= MATCH_IOU for b in boxes) and any(nearby(b, ours) for b in boxes)
+
+    def _clear_doubt(self, fresh: bool = False) -> None:
+        """No more doubt about the box (`fresh`: a new lock's own doubt stays)."""
+        self._unconfirmed, self._leaving, self._around = 0, None, None
+        if not fresh:
+            self._fresh = 0
 
     def _take(self, small, hsv, leaving: Box, detections: list[Detection]) -> Detection:
         """Follow the one who walked out of the box from here (CSRT re-seeded on him, his look
@@ -524,14 +525,13 @@ class Tracker(param.Parameterized):
         self._appearance = Appearance(small, self._box_small, hsv)
         self._filter.reset(self.raw_box)
         self._velocity = (0.0, 0.0)
-        self._unconfirmed, self._leaving, self._around = 0, None, None
         return max(detections, key=lambda d: iou(scaled(d.box, self._scale), leaving))
 
     def _lose(self) -> TrackUpdate:
         self.state = TrackState.LOST
         self._lost_frames = 0
         self._doubt = 0
-        self._unconfirmed, self._leaving, self._around = 0, None, None
+        self._clear_doubt()
         return TrackUpdate(self.state, self.box, None)
 
     def _predicted(self) -> Box:

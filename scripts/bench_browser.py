@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import (CHROMIUM, CHROMIUM_FLAGS, click_figures, hover_and_click, make_y4m, person_detector, picture_point,  # noqa: E402
-                     served_dashboard, sweep_for_subject)
+from browser import (CHROMIUM, CHROMIUM_FLAGS, click_figures, hover_and_click, make_y4m,  # noqa: E402
+                     person_detector, picture_point, served_dashboard, sweep_for_subject)
 
 ASSETS = ROOT / ".cache" / "test-assets"
 

@@ -14,10 +14,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from focusr.geometry import iou
+from focusr.geometry import gap, iou
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
+PERSON_LABELS = ["Normal", "Fall"]  # the offline person detector's two classes, both people
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
@@ -211,7 +212,7 @@ def hover_and_click(page, candidates, fx: float = 0.3, fy: float = 0.35, timeout
     return got
 
 
-def person_detector(weights, person_labels=("Normal", "Fall")):
+def person_detector(weights, person_labels=PERSON_LABELS):
     """The real model, in this process, for checking who the page has locked (still_on_subject)."""
     from focusr.detect import Detector
 
@@ -241,8 +242,7 @@ def still_on_subject(page, detector, seconds: float = 1.0) -> dict:
         states.add(head["state"])
         box = head.get("box")
         if box and last:
-            step = max(step, float(np.hypot((box[0] + box[2] - last[0] - last[2]) / 2,
-                                            (box[1] + box[3] - last[1] - last[3]) / 2) / max(last[2] - last[0], 1)))
+            step = max(step, gap(box, last) / max(last[2] - last[0], 1))
         last = box or last
         time.sleep(0.05)
     on_person, box = 0.0, None

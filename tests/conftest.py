@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # official names resolve into a private, empty cache.
 os.environ["FOCUSR_OFFLINE"] = "1"
 os.environ.setdefault("FOCUSR_CACHE", str(ROOT / ".cache" / "focusr-test-cache"))
-PERSON_LABELS = ["Normal", "Fall"]  # the offline person detector's two classes, both people
+PERSON_LABELS = browser.PERSON_LABELS
 
 
 def asset(name: str) -> Path:
@@ -73,9 +73,7 @@ def make_pipeline(person_weights, selfie_model):
 def checker(person_weights):
     """The real person model in the test process: who the page has locked, a second after the
     click (browser.still_on_subject)."""
-    from browser import person_detector
-
-    return person_detector(person_weights, PERSON_LABELS)
+    return browser.person_detector(person_weights)
 
 
 @pytest.fixture

@@ -127,7 +127,7 @@ def vtest_frames(first: int, last: int, size=(640, 480)) -> dict[int, np.ndarray
         ok, frame = cap.read()
         assert ok
         if i >= first:
-            out[i] = cv2.resize(frame, (640, 480), interpolation=cv2.INTER_AREA)
+            out[i] = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
     return out
 
 

@@ -28,8 +28,8 @@ def test_the_share_holds_while_tracking_unless_the_user_is_choosing():
 def test_due_every_interval_frames_and_every_frame_while_lost():
     s = DetectionSchedule()
     s.started(0)
-    assert [i for i in range(1, 12) if s.due(i, 5, lost=False)] == list(range(5, 12))
-    assert s.due(1, 5, lost=True)
+    assert [i for i in range(1, 12) if s.due(i, 5, urgent=False)] == list(range(5, 12))
+    assert s.due(1, 5, urgent=True)
     s.started(5)
     s.started(10)
     assert s.cadence == pytest.approx(5.0)
