@@ -225,12 +225,13 @@ class FocusPipeline(param.Parameterized):
                 guard("detect", (None, None), self._hovered, frame, pointer, index)  # a click: the lock, not a hover
         with clock("track"):
             update = guard("track", None, self._track, frame, pointer, index, t, dt, fresh, fresh_at)
+        sharp = self._rack.all_sharp(t)  # a first lock's own frame: matte and blur from the next
         with clock("segment"):
             last = self._matte if self._matte is not None and self._matte.shape == frame.shape[:2] else None
-            matte = guard("segment", last, self._segment, frame, update, index)
+            matte = last if sharp else guard("segment", last, self._segment, frame, update, index)
         with clock("render"):
             previous, mix = self._rack.step(t, self.rack_focus)
-            out = guard("render", frame, self.renderer.render, frame, matte, previous, mix)
+            out = frame if sharp else guard("render", frame, self.renderer.render, frame, matte, previous, mix)
         with clock("overlay"):
             self._fps.tick()
             if self.overlays:
@@ -514,9 +515,12 @@ class FocusPipeline(param.Parameterized):
         self.tracker.lock(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), self._scale,
                           Subject(now, label, kind, self._subject_key), group, index=index, carried=carried)
         self._origin = (index, self.tracker.box)
-        self._matte = self.segmenter.segment(frame, self.tracker.box, index,
-                                             is_person=self.detector.is_person(label))
-        self._rack.begin(previous, self._matte, t)  # from the old subject, or from all-sharp
+        self._rack.begin(previous, frame.shape[:2], t)  # from the old subject, or from all-sharp
+        if self._rack.all_sharp(t):  # the first matte is made on the next frame, when it is seen
+            self._matte = None
+        else:
+            self._matte = self.segmenter.segment(frame, self.tracker.box, index,
+                                                 is_person=self.detector.is_person(label))
 
     def _followed(self, choice: Choice, at: int, frame, index: int) -> list[Box] | None:
         """The hover box clicked, from its frame to now: the path the hover already followed

@@ -126,10 +126,18 @@ class RackFocus:
     def __init__(self):
         self.previous: np.ndarray | None = None
         self.start = 0.0
+        self.from_sharp = False
 
-    def begin(self, previous: np.ndarray | None, matte: np.ndarray, t: float) -> None:
-        self.previous = fit(previous, matte.shape) if previous is not None else np.full_like(matte, 255)
+    def begin(self, previous: np.ndarray | None, shape: tuple[int, int], t: float) -> None:
+        """From `previous` (None: all sharp) to the subject's matte, on frames of `shape`."""
+        self.previous = fit(previous, shape) if previous is not None else np.full(shape, 255, np.uint8)
+        self.from_sharp = previous is None
         self.start = t
+
+    def all_sharp(self, t: float) -> bool:
+        """Whether nothing is blurred yet at `t`: a first lock's own frame. Its matte and blur
+        are not seen, so they wait for the next frame and the lock shows sooner."""
+        return self.previous is not None and self.from_sharp and t <= self.start
 
     def rescale(self, shape: tuple[int, int]) -> None:
         """The frame size changed: the matte focus comes from is scaled to it."""
