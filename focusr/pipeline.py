@@ -386,9 +386,9 @@ class FocusPipeline(param.Parameterized):
         if self.tracker.state == TrackState.IDLE:
             return None
         small = self._tracking_copy(frame)
-        now, now_at, originals = self._to_now(fresh, fresh_at, frame, index)
+        now, now_at, originals, origin = self._to_now(fresh, fresh_at, frame, index)
         update = self.tracker.update(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), dt, now, index=index,
-                                     detected_at=now_at)
+                                     detected_at=now_at, origin=origin)
         if update.detection is not None:  # the detection as it came (the hover box compares by identity)
             update = replace(update, detection=originals.get(id(update.detection), update.detection))
         if fresh is not None:  # which of the new detections is the subject (for the hover box)
@@ -398,22 +398,24 @@ class FocusPipeline(param.Parameterized):
     def _to_now(self, fresh, fresh_at, frame, index: int):
         """New detections of an earlier frame, with those that could be the locked subject
         carried by flow to this frame: (detections, the frame they are of, carried -> original
-        by id). Otherwise the tracker moves a detection on by its own motion since that frame,
+        by id, (the frame they were of, their boxes there) when carried, else None). Those near
+        where the subject's chain of detections is heading are carried too. Otherwise the tracker moves a detection on by its own motion since that frame,
         and a tracker stuck on the background (a walker crossing another) sees none: it snapped
         back to where the subject had been and lost him. A few ms, when detections arrive."""
         if (fresh is None or fresh_at is None or fresh_at >= index or self.tracker.subject is None
                 or self.tracker.subject.kind != "detection"
                 or self.tracker.state not in (TrackState.LOCKED, TrackState.REACQUIRED)):
-            return fresh, fresh_at, {}
+            return fresh, fresh_at, {}, None
         then, now = self.tracker.box_at(fresh_at), self.tracker.box
         past = self._recent.since(fresh_at, frame.shape)
         if then is None or now is None or past is None:
-            return fresh, fresh_at, {}
+            return fresh, fresh_at, {}, None
         shift = np.subtract(now, then)
         # could be the subject: where flow says it is now (in doubt, anyone near the box may be
         # the one who walked out of it: Tracker.doubting)
-        doubting = self.tracker.doubting
-        near = [d for d in fresh if iou(d.box, then) >= NEAR_IOU or (doubting and nearby(d.box, then))]
+        doubting, expected = self.tracker.doubting, self.tracker.expected(fresh_at)
+        near = [d for d in fresh if iou(d.box, then) >= NEAR_IOU or (doubting and nearby(d.box, then))
+                or (expected is not None and iou(d.box, expected) >= NEAR_IOU)]
         flowed = {id(d): path[-1] for d, path in zip(near, carry_all(past, [(d.box, d.mask) for d in near]))}
         out, originals = [], {}
         for det in fresh:  # anyone else is only a candidate if the subject is lost: moved as before
@@ -421,7 +423,7 @@ class FocusPipeline(param.Parameterized):
             moved = replace(det, box=box, mask=None)
             originals[id(moved)] = det
             out.append(moved)
-        return out, None, originals
+        return out, None, originals, (fresh_at, [d.box for d in fresh])
 
     def _segment(self, frame, update, index: int) -> np.ndarray | None:
         """The subject's matte; while lost, focus stays where the subject was last seen."""

@@ -20,6 +20,7 @@ import numpy as np
 import param
 
 from focusr.carry import velocity
+from focusr.chain import Chain
 from focusr.geometry import MIN_BOX_PX, center, clip_box, gap, iou, scaled
 from focusr.types import Box, Detection, Subject, TrackState
 
@@ -57,6 +58,9 @@ NEARBY_SIZES = 1.5  # "nearby": a detection's centre within this many subject si
 NEW_SIZES = 0.5  # a detection farther than this (subject sizes) from every one of the rounds before is new
 NEW_ROUNDS = 3  # the rounds before: the model misses someone standing there now and then
 LEAVING_STEP = 0.75  # subject sizes the one who walked out may move between two rounds and still be him
+AGREE_IOU = 0.5  # the chain's detection overlapping the box this much: the tracker is on him
+ASTRAY_ROUNDS = 2  # rounds in a row it overlaps less (or once, under NEAR_IOU): the tracker has left him
+LEAVING_MISSES = 2  # rounds in a row the model may miss him before the thread is lost (each widens the step)
 
 # Finding a lost subject again
 MOTION_TRUST_FRAMES = 30  # lost frames the last velocity is extrapolated (and the gate grows): about a second
@@ -248,6 +252,7 @@ class Tracker(param.Parameterized):
         self._fresh = 0  # frames left in which a new lock, not yet confirmed by a detection, is in doubt
         self._unconfirmed_from: Box | None = None  # small frame: the box when they began
         self._leaving: Box | None = None  # small frame: who walked out of the box during them, followed
+        self._leaving_missed = 0  # rounds since he was last seen: he is taken only on a round that sees him
         self._around: deque[list[Box]] | None = None  # small frame: its kind's detections of the rounds before
         self._lost_frames = 0
         self._since_reacquired = 0.0
@@ -256,6 +261,10 @@ class Tracker(param.Parameterized):
         self._filter = OneEuro()
         self._history: deque[tuple[int, Box]] = deque(maxlen=HISTORY_FRAMES)  # (frame index, small box)
         self._index = 0
+        self._chain: Chain | None = None  # small frame: where the detector saw the subject, round after round
+        self._astray = 0  # rounds in a row the chain went on away from the box
+        self._agreed: Box | None = None  # small frame: the box when the chain last agreed with it
+        self._chained: Detection | None = None  # the detection the chain went on to this round
 
     @property
     def doubting(self) -> bool:
@@ -301,6 +310,10 @@ class Tracker(param.Parameterized):
         self._history.append((self._index, self._box_small))
         vx, vy = velocity(carried)
         self._velocity = (vx * scale, vy * scale)
+        if subject.kind == "detection":
+            path = [scaled(b, scale) for b in carried] if len(carried) else [self._box_small]
+            self._chain = Chain.from_path(self._index, path)
+            self._agreed = self._box_small
 
     def release(self) -> None:
         self.reset()
@@ -320,6 +333,8 @@ class Tracker(param.Parameterized):
         self._scale = scale
         self._box_small = clip_box(tuple(v * f for v, f in zip(self._box_small, k)), small.shape)
         self._velocity = (self._velocity[0] * kx, self._velocity[1] * ky)
+        if self._chain is not None:
+            self._chain.scale(kx, ky)
         self._history = deque(((i, tuple(v * f for v, f in zip(b, k))) for i, b in self._history),
                               maxlen=HISTORY_FRAMES)
         if self._filter.value is not None:
@@ -344,9 +359,11 @@ class Tracker(param.Parameterized):
 
     def update(self, small: np.ndarray, hsv: np.ndarray, dt: float,
                detections: list[Detection] | None, index: int | None = None,
-               detected_at: int | None = None) -> TrackUpdate:
+               detected_at: int | None = None, origin: tuple[int, list[Box]] | None = None) -> TrackUpdate:
         """One frame. `detections` is None when no new detections arrived; they may be of an
-        earlier frame (`detected_at`) when the detector runs in the background."""
+        earlier frame (`detected_at`) when the detector runs in the background. `origin`: the
+        frame they are of and their boxes there, one per detection, when the caller carried
+        them to this frame (`detected_at` None): the chain of detections is kept on those."""
         self._index = index if index is not None else self._index + 1
         if self.state == TrackState.IDLE:
             return TrackUpdate(self.state, None, None)
@@ -366,8 +383,12 @@ class Tracker(param.Parameterized):
                               VELOCITY_KEEP * self._velocity[1] + VELOCITY_NEW * (cy - py))
             self._box_small = box
         confirmed = None
-        sim = self._appearance.similarity(small, hsv, self._box_small) if ok else 0.0
         if detections is not None and self.subject.kind == "detection":
+            if origin is None:  # not carried: their boxes are of their own frame
+                origin = (detected_at if detected_at is not None else self._index, [d.box for d in detections])
+            confirmed = self._follow_chain(small, hsv, detections, origin)
+        sim = self._appearance.similarity(small, hsv, self._box_small) if ok else 0.0
+        if detections is not None and self.subject.kind == "detection" and confirmed is None:
             kind = self._kind_boxes(detections, self._box_at(detected_at))
             confirmed = self._confirm(small, hsv, kind)
             if confirmed is None and self._beside_not_on([box for _, box in kind]):
@@ -379,13 +400,14 @@ class Tracker(param.Parameterized):
                 self._clear_doubt(fresh=confirmed is None)
         if self._unconfirmed >= UNCONFIRMED_ROUNDS and not self._stuck():
             self._unconfirmed = 0  # it moves: a person, likely ours, hidden by the one beside him
-        if self._unconfirmed >= UNCONFIRMED_ROUNDS and (self._leaving is not None
+        seen = self._leaving is not None and self._leaving_missed == 0
+        if self._unconfirmed >= UNCONFIRMED_ROUNDS and (seen
                                                          or self._unconfirmed >= GIVE_UP_ROUNDS):
             # The detector keeps finding people beside the box and never on it, and the box
             # stands still: the tracker has stayed on the background (a walker passing a sign
             # post leaves CSRT on the post, which still looks like him). He is the one who
             # walked out of the box; nobody did for long: find him as when lost, or say lost.
-            leaving = self._leaving
+            leaving = self._leaving if seen else None
             self._clear_doubt()
             if leaving is not None:
                 confirmed = self._take(small, hsv, leaving, detections)
@@ -410,6 +432,13 @@ class Tracker(param.Parameterized):
                 self.state, self._doubt = state, 0
                 confirmed = found.detection
 
+        if confirmed is not None and confirmed is not self._chained and origin is not None:
+            # box and detector agree on him, where the chain did not go: the thread goes on from him
+            at, boxes = origin
+            k = next((i for i, d in enumerate(detections) if d is confirmed), None)
+            if k is not None:
+                self._chain, self._astray = Chain(at, scaled(boxes[k], self._scale), self._velocity), 0
+                self._agreed = self._box_small
         if self.state == TrackState.REACQUIRED:
             self._since_reacquired += dt
             if self._since_reacquired >= self.reacquired_hold:
@@ -432,6 +461,49 @@ class Tracker(param.Parameterized):
             if i <= index:
                 return box
         return None
+
+    def expected(self, at: int) -> Box | None:
+        """Where the chain of detections says the subject's detection will be on frame `at`
+        (full resolution; None: no chain). The pipeline carries a detection there to now."""
+        if self._chain is None or self.state not in (TrackState.LOCKED, TrackState.REACQUIRED):
+            return None
+        return tuple(v / self._scale for v in self._chain.predict(at))
+
+    def _follow_chain(self, small, hsv, detections: list[Detection], origin) -> Detection | None:
+        """A round of detections: the chain goes on to the one where the subject's last was
+        heading. When that is away from the box ASTRAY_ROUNDS rounds in a row, the tracker has
+        left him (stayed on the background he passed): it follows him from here, and that
+        detection is returned. None otherwise (the tracker's own checks go on)."""
+        self._chained = None
+        if self._chain is None or origin is None:
+            return None
+        at, boxes = origin
+        mine = [i for i, d in enumerate(detections) if d.label in self._class_group]
+        k = self._chain.step(at, [scaled(boxes[i], self._scale) for i in mine])
+        if self._chain.lost:
+            self._chain, self._astray = None, 0
+            return None
+        if k is None:
+            return None
+        self._chained = detections[mine[k]]
+        overlap = iou(self._chain.box, self._box_at(at) or self._box_small)
+        if overlap >= AGREE_IOU:
+            self._astray, self._agreed = 0, self._box_small
+            return None
+        # away from the box: believed only when the box has stayed put meanwhile (on the
+        # background); a box that moves follows someone, and the chain may have jumped to
+        # another walker crossing him
+        size = self._box_small[2] - self._box_small[0]
+        stuck = self._agreed is not None and gap(self._box_small, self._agreed) < STUCK_SHARE * size
+        self._astray = self._astray + 1 if stuck else 0
+        if not stuck or (self._astray < ASTRAY_ROUNDS and overlap >= NEAR_IOU):  # off the box altogether: at once
+            return None
+        self._astray = 0
+        self._clear_doubt()
+        det = detections[mine[k]]
+        taken = self._take(small, hsv, scaled(det.box, self._scale), [det])
+        self._agreed = self._box_small
+        return taken
 
     def _kind_boxes(self, detections: list[Detection], then: Box | None) -> list[tuple[Detection, Box]]:
         """The detections of the subject's kind with their boxes in the small frame, each
@@ -489,9 +561,13 @@ class Tracker(param.Parameterized):
         size = max(ours[2] - ours[0], ours[3] - ours[1])
         before = [b for seen in self._around for b in seen] if self._around else None
         self._around = (self._around or deque(maxlen=NEW_ROUNDS)) + deque([boxes])
-        if self._leaving is not None:
+        if self._leaving is not None:  # the model misses a walker now and then: the thread holds a round or two
             best = min(boxes, key=lambda b: gap(b, self._leaving), default=None)
-            return best if best is not None and gap(best, self._leaving) <= LEAVING_STEP * size else None
+            if best is not None and gap(best, self._leaving) <= LEAVING_STEP * size * (1 + self._leaving_missed):
+                self._leaving_missed = 0
+                return best
+            self._leaving_missed += 1
+            return self._leaving if self._leaving_missed <= LEAVING_MISSES else None
         on = [b for b in boxes if iou(b, ours) >= NEAR_IOU]
         if on:
             return max(on, key=lambda b: iou(b, ours))
@@ -514,7 +590,7 @@ class Tracker(param.Parameterized):
 
     def _clear_doubt(self, fresh: bool = False) -> None:
         """No more doubt about the box (`fresh`: a new lock's own doubt stays)."""
-        self._unconfirmed, self._leaving, self._around = 0, None, None
+        self._unconfirmed, self._leaving, self._around, self._leaving_missed = 0, None, None, 0
         if not fresh:
             self._fresh = 0
 
@@ -529,6 +605,7 @@ class Tracker(param.Parameterized):
 
     def _lose(self) -> TrackUpdate:
         self.state = TrackState.LOST
+        self._chain, self._astray = None, 0
         self._lost_frames = 0
         self._doubt = 0
         self._clear_doubt()
