@@ -205,6 +205,10 @@ class Follow:
             return None
         return [b for _, b in out]
 
+    def box_at(self, index: int) -> Box | None:
+        """Where the followed subject was on frame `index` (None: not followed then)."""
+        return next((b for i, b in self._trail if i == index), None)
+
     @property
     def last(self) -> int:
         """The index of the last frame followed (-1: none)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from dataclasses import replace
 from functools import partial
 
@@ -19,9 +20,10 @@ import param
 
 from focusr import models, overlay
 from focusr.carry import Follow, carry, carry_all
+from focusr.chain import CHAIN_WIDTH
 from focusr.detect import BackgroundDetector, Detector, under_point
 from focusr.enhance import Enhancer
-from focusr.geometry import distance, iou, square_around
+from focusr.geometry import center, distance, gap, iou, square_around
 from focusr.render import RackFocus, Renderer, fit
 from focusr.schedule import DetectionSchedule
 from focusr.segment import Segmenter, grow_region
@@ -36,6 +38,7 @@ CLICK_SQUARE_RADIUS = 1 / 12  # nothing (sensible) grows from the click: lock a 
 REGION_MAX_SHARE = 0.3  # a region grown from a click larger than this share of the frame is not what the user meant
 MIN_TRACK_SCALE = 0.15  # below this, a huge subject's tracking copy loses the detail CSRT needs
 MIN_TRACK_WIDTH = 320  # px: track_scale never shrinks a narrow frame's tracking copy below this (or 1:1)
+ROUNDS_KEPT = 6  # detection rounds remembered: how fast a clicked subject moved is read from the one before
 HOVER_HOLD_FRAMES = 30  # frames the followed box stays under a resting pointer while detections miss its subject
 HOVER_REACH = 40 / 640  # share of the frame's width: a detection's old box this near the pointer may have moved under it
 HOVER_CARRIED = 2  # of those, the nearest this many are carried to now by flow (a few ms each, only then)
@@ -123,6 +126,7 @@ class FocusPipeline(param.Parameterized):
         self._schedule = DetectionSchedule()
         self._subject_det: Detection | None = None  # the subject among self._detections
         self._detections_at = -1  # the frame they are of
+        self._rounds: deque[tuple[int, list[Detection]]] = deque(maxlen=ROUNDS_KEPT)  # (frame, detections)
         self._scale = self.track_scale  # the tracking scale of the current subject
 
     def stage(self, name: str) -> param.Parameterized:
@@ -281,6 +285,7 @@ class FocusPipeline(param.Parameterized):
                       None if d.mask is None else fit(d.mask.astype(np.uint8), (h, w)) > 0)
             for d in self._detections]
         self._subject_det = None
+        self._rounds.clear()
         self._shown.clear()  # boxes drawn at the old size: a click on one of those frames is taken as on this one
         self._origin = None
         self._matte = fit(self._matte, (h, w)) if self._matte is not None else None
@@ -329,6 +334,7 @@ class FocusPipeline(param.Parameterized):
             self._schedule.started(index)
         if fresh is not None:
             self._detections, self._detections_at = fresh, fresh_at
+            self._rounds.append((fresh_at, fresh))
         return fresh, fresh_at
 
     def _hovered(self, frame, pointer: Pointer, index: int):
@@ -358,9 +364,18 @@ class FocusPipeline(param.Parameterized):
         if hit is not None:
             return hit, None
         source, now = self._moved_under(self._detections, self._detections_at, None, point, frame.shape)
-        if source is None and held and index - self._hover.detected_at <= HOVER_HOLD_FRAMES:
+        if source is None and held and index - self._hover.detected_at <= HOVER_HOLD_FRAMES \
+                and not self._seen_elsewhere(followed):
             return followed, None  # the model missed him this time: his box, carried, stays under the pointer
         return source, now
+
+    def _seen_elsewhere(self, followed) -> bool:
+        """Whether the newest detections saw the followed subject away from the pointer: one of
+        its label overlapping his followed box on their frame. He walked out from under it; his
+        box, carried by flow, may have stayed on what he passed (a lamp post) and must go."""
+        then = self._hover.box_at(self._detections_at)
+        return then is not None and any(d.label == followed.label and iou(d.box, then) >= NEAR_IOU
+                                        for d in self._detections)
 
     def _moved_under(self, detections, at: int, until: int | None, point, shape, tol: float = 0.0):
         """The detection (of frame `at`) whose subject has moved under `point` by frame `until`
@@ -515,7 +530,8 @@ class FocusPipeline(param.Parameterized):
         self._scale = self._tracking_scale(now, frame.shape[1])
         small = self._tracking_copy(frame)
         self.tracker.lock(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), self._scale,
-                          Subject(now, label, kind, self._subject_key), group, index=index, carried=carried)
+                          Subject(now, label, kind, self._subject_key), group, index=index, carried=carried,
+                          seen=self._seen(choice.source))
         self._origin = (index, self.tracker.box)
         self._rack.begin(previous, frame.shape[:2], t)  # from the old subject, or from all-sharp
         if self._rack.all_sharp(t):  # the first matte is made on the next frame, when it is seen
@@ -523,6 +539,26 @@ class FocusPipeline(param.Parameterized):
         else:
             self._matte = self.segmenter.segment(frame, self.tracker.box, index,
                                                  is_person=self.detector.is_person(label))
+
+    def _seen(self, source: Detection | None):
+        """Where and how fast the detector saw `source`'s subject: (its frame, its box, px a
+        frame), the speed from the last round before its own that has a detection of its label
+        and about its size near it (within its width a round: the model misses a walker behind
+        a post now and then), the nearest. None: not known. Flow on a walker passing a post
+        says he stands still."""
+        k = next((k for k, (_, dets) in enumerate(self._rounds) if any(d is source for d in dets)), 0)
+        if source is None or k == 0:
+            return None
+        at, w, (lo, hi) = self._rounds[k][0], source.box[2] - source.box[0], CHAIN_WIDTH
+        for j in range(k - 1, -1, -1):
+            before_at, before = self._rounds[j]
+            same = [d for d in before if d.label == source.label and gap(d.box, source.box) <= w * (k - j)
+                    and lo <= (d.box[2] - d.box[0]) / max(w, 1e-3) <= hi]
+            if same and at > before_at:
+                (px, py) = center(min(same, key=lambda d: gap(d.box, source.box)).box)
+                (cx, cy) = center(source.box)
+                return at, source.box, ((cx - px) / (at - before_at), (cy - py) / (at - before_at))
+        return None
 
     def _followed(self, choice: Choice, at: int, frame, index: int) -> list[Box] | None:
         """The hover box clicked, from its frame to now: the path the hover already followed

@@ -289,11 +289,13 @@ class Tracker(param.Parameterized):
 
     def lock(self, small: np.ndarray, hsv: np.ndarray, scale: float, subject: Subject,
              class_group: frozenset[str] = frozenset(), index: int | None = None,
-             carried: list[Box] = ()) -> None:
+             carried: list[Box] = (), seen: tuple[int, Box, tuple[float, float]] | None = None) -> None:
         """Start following `subject` (its box is on this frame, `index`). `carried`: where it was
         on the frames before, up to this one, oldest first (it was clicked on a frame shown a
         moment ago and carried here, `focusr.carry`): detections of those frames are compared
-        with those boxes, and its motion over them is its velocity."""
+        with those boxes, and its motion over them is its velocity. `seen`: where and how fast
+        the detector saw it, when known (frame, box, px a frame; full resolution): its chain of
+        detections starts there rather than from the carry."""
         self.reset()
         self.subject = subject
         self._scale = scale
@@ -312,7 +314,8 @@ class Tracker(param.Parameterized):
         self._velocity = (vx * scale, vy * scale)
         if subject.kind == "detection":
             path = [scaled(b, scale) for b in carried] if len(carried) else [self._box_small]
-            self._chain = Chain.from_path(self._index, path)
+            self._chain = Chain.from_path(self._index, path) if seen is None else \
+                Chain(seen[0], scaled(seen[1], scale), (seen[2][0] * scale, seen[2][1] * scale))
             self._agreed = self._box_small
 
     def release(self) -> None:
