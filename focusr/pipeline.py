@@ -544,20 +544,24 @@ class FocusPipeline(param.Parameterized):
         """Where and how fast the detector saw `source`'s subject: (its frame, its box, px a
         frame), the speed from the last round before its own that has a detection of its label
         and about its size near it (within its width a round: the model misses a walker behind
-        a post now and then), the nearest. None: not known. Flow on a walker passing a post
-        says he stands still."""
+        a post now and then), the nearest, if he is the nearest to it there too. None: not
+        known. Flow on a walker passing a post says he stands still."""
         k = next((k for k, (_, dets) in enumerate(self._rounds) if any(d is source for d in dets)), 0)
         if source is None or k == 0:
             return None
         at, w, (lo, hi) = self._rounds[k][0], source.box[2] - source.box[0], CHAIN_WIDTH
+        now = [d for d in self._rounds[k][1] if d.label == source.label]
         for j in range(k - 1, -1, -1):
             before_at, before = self._rounds[j]
             same = [d for d in before if d.label == source.label and gap(d.box, source.box) <= w * (k - j)
                     and lo <= (d.box[2] - d.box[0]) / max(w, 1e-3) <= hi]
-            if same and at > before_at:
-                (px, py) = center(min(same, key=lambda d: gap(d.box, source.box)).box)
-                (cx, cy) = center(source.box)
-                return at, source.box, ((cx - px) / (at - before_at), (cy - py) / (at - before_at))
+            if not same or at <= before_at:
+                continue
+            him = min(same, key=lambda d: gap(d.box, source.box))
+            if min(now, key=lambda d: gap(d.box, him.box)) is not source:
+                return None  # the nearest is someone still there beside him (standing by the post)
+            (px, py), (cx, cy) = center(him.box), center(source.box)
+            return at, source.box, ((cx - px) / (at - before_at), (cy - py) / (at - before_at))
         return None
 
     def _followed(self, choice: Choice, at: int, frame, index: int) -> list[Box] | None:

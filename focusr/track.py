@@ -59,6 +59,7 @@ NEW_SIZES = 0.5  # a detection farther than this (subject sizes) from every one 
 NEW_ROUNDS = 3  # the rounds before: the model misses someone standing there now and then
 LEAVING_STEP = 0.75  # subject sizes the one who walked out may move between two rounds and still be him
 AGREE_IOU = 0.5  # the chain's detection overlapping the box this much: the tracker is on him
+VOUCHED_FRAMES = 15  # frames after a detection was found on the box in which its looks alone never lose him
 ASTRAY_ROUNDS = 2  # rounds in a row it overlaps less (or once, under NEAR_IOU): the tracker has left him
 LEAVING_MISSES = 2  # rounds in a row the model may miss him before the thread is lost (each widens the step)
 
@@ -265,6 +266,7 @@ class Tracker(param.Parameterized):
         self._astray = 0  # rounds in a row the chain went on away from the box
         self._agreed: Box | None = None  # small frame: the box when the chain last agreed with it
         self._chained: Detection | None = None  # the detection the chain went on to this round
+        self._vouched = -(10**9)  # the frame a detection was last found on the box (chain or confirmation)
 
     @property
     def doubting(self) -> bool:
@@ -424,6 +426,8 @@ class Tracker(param.Parameterized):
             self._doubt = 0
             if sim >= CONFIDENT and confirmed is None:  # never learn from a half-hidden view
                 self._appearance.update(small, hsv, self._box_small, rate=TRACK_LEARN_RATE)
+        elif ok and self._index - self._vouched <= VOUCHED_FRAMES:
+            pass  # the detector found him on this box just now: half behind a post he looks unlike himself
         else:
             self._doubt += 1
             if self._doubt >= self.patience or not ok:
@@ -435,6 +439,8 @@ class Tracker(param.Parameterized):
                 self.state, self._doubt = state, 0
                 confirmed = found.detection
 
+        if confirmed is not None:
+            self._vouched = self._index
         if confirmed is not None and confirmed is not self._chained and origin is not None:
             # box and detector agree on him, where the chain did not go: the thread goes on from him
             at, boxes = origin
@@ -491,7 +497,7 @@ class Tracker(param.Parameterized):
         self._chained = detections[mine[k]]
         overlap = iou(self._chain.box, self._box_at(at) or self._box_small)
         if overlap >= AGREE_IOU:
-            self._astray, self._agreed = 0, self._box_small
+            self._astray, self._agreed, self._vouched = 0, self._box_small, self._index
             return None
         # away from the box: believed only when the box has stayed put meanwhile (on the
         # background); a box that moves follows someone, and the chain may have jumped to
