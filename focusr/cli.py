@@ -212,7 +212,7 @@ def make_pipeline(args):
     try:
         # offline: detect on the frame itself, so a render is the same every time
         pipeline = FocusPipeline(detect_interval=args.interval, overlays=args.overlays,
-                                 background_detection=False)
+                                 background_detection=False, quick_lock=False)
         pipeline.detector.param.update(weights=args.weights, person_labels=labels)
         pipeline.segmenter.person_model = args.segmenter
         pipeline.renderer.blur_strength = args.blur

@@ -134,10 +134,10 @@ class RackFocus:
         self.from_sharp = previous is None
         self.start = t
 
-    def all_sharp(self, t: float) -> bool:
-        """Whether nothing is blurred yet at `t`: a first lock's own frame. Its matte and blur
-        are not seen, so they wait for the next frame and the lock shows sooner."""
-        return self.previous is not None and self.from_sharp and t <= self.start
+    def all_sharp(self, t: float, seconds: float) -> bool:
+        """Whether nothing is blurred yet at `t`, pulling over `seconds`: a first lock's own
+        frame (a cut, 0 s, is in focus at once). Its matte and blur are not seen."""
+        return seconds > 0 and self.previous is not None and self.from_sharp and t <= self.start
 
     def rescale(self, shape: tuple[int, int]) -> None:
         """The frame size changed: the matte focus comes from is scaled to it."""

@@ -78,14 +78,15 @@ def test_rack_focus_pulls_from_the_old_matte_to_the_new_over_its_duration():
     rack = RackFocus()
     new = np.zeros((4, 4), np.uint8)
     rack.begin(None, new.shape, t=10.0)  # a first lock racks from all-sharp
-    assert rack.all_sharp(10.0) and not rack.all_sharp(10.01)  # its own frame is all sharp: nothing to render
+    assert rack.all_sharp(10.0, 0.3) and not rack.all_sharp(10.01, 0.3)  # its own frame is all sharp: nothing to render
+    assert not rack.all_sharp(10.0, 0.0)  # a cut: in focus at once
     previous, mix = rack.step(10.15, 0.3)
     assert mix == pytest.approx(0.5) and (previous == 255).all()
     assert rack.step(10.3, 0.3) == (None, 1.0)  # done, and stays done
     assert rack.step(11.0, 0.3) == (None, 1.0)
     old = np.full((4, 4), 7, np.uint8)
     rack.begin(old, new.shape, t=20.0)
-    assert not rack.all_sharp(20.0)  # from another subject: its matte shows from the first frame
+    assert not rack.all_sharp(20.0, 0.3)  # from another subject: its matte shows from the first frame
     assert rack.step(20.0, 0.0) == (None, 1.0)  # a zero duration is a cut
 
 
