@@ -19,7 +19,8 @@ from focusr.geometry import center, iou
 from focusr.types import Box
 
 CHAIN_IOU = 0.3  # a detection overlapping the prediction this much continues the chain ...
-CHAIN_WIDTH = (0.7, 1.4)  # ... if it is about the subject's width (two walkers merged into one box are not)
+CHAIN_WIDTH = (0.7, 1.4)  # ... if it is about the subject's width and height (two walkers merged into one box,
+#                           or a box of half the frame around a box-sized subject, are not)
 CHAIN_MISSES = 3  # rounds in a row that continue nobody: the thread is lost (the tracker's own judgement stands)
 CHAIN_SPEED_KEEP = 0.5  # share of the chain's speed kept when a round measures it afresh
 
@@ -51,10 +52,10 @@ class Chain:
         if at <= self.at:
             return None
         pred = self.predict(at)
-        w = pred[2] - pred[0]
+        w, h = pred[2] - pred[0], pred[3] - pred[1]
         lo, hi = CHAIN_WIDTH
-        fits = [(iou(b, pred), i) for i, b in enumerate(boxes)
-                if iou(b, pred) >= CHAIN_IOU and lo <= (b[2] - b[0]) / max(w, 1e-3) <= hi]
+        fits = [(iou(b, pred), i) for i, b in enumerate(boxes) if iou(b, pred) >= CHAIN_IOU
+                and lo <= (b[2] - b[0]) / max(w, 1e-3) <= hi and lo <= (b[3] - b[1]) / max(h, 1e-3) <= hi]
         if len(fits) != 1:
             self.missed += len(fits) == 0
             return None
