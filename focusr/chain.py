@@ -19,10 +19,17 @@ from focusr.geometry import center, iou
 from focusr.types import Box
 
 CHAIN_IOU = 0.3  # a detection overlapping the prediction this much continues the chain ...
-CHAIN_WIDTH = (0.7, 1.4)  # ... if it is about the subject's width and height (two walkers merged into one box,
-#                           or a box of half the frame around a box-sized subject, are not)
+CHAIN_WIDTH = (0.7, 1.4)  # ... if it is about the subject's width and height (about_size)
 CHAIN_MISSES = 3  # rounds in a row that continue nobody: the thread is lost (the tracker's own judgement stands)
 CHAIN_SPEED_KEEP = 0.5  # share of the chain's speed kept when a round measures it afresh
+
+
+def about_size(box: Box, ref: Box) -> bool:
+    """Whether `box` is about `ref`'s width and height (CHAIN_WIDTH): the same subject, not
+    two merged into one box, nor a box around a box-sized one."""
+    lo, hi = CHAIN_WIDTH
+    return (lo <= (box[2] - box[0]) / max(ref[2] - ref[0], 1e-3) <= hi
+            and lo <= (box[3] - box[1]) / max(ref[3] - ref[1], 1e-3) <= hi)
 
 
 class Chain:
@@ -52,10 +59,7 @@ class Chain:
         if at <= self.at:
             return None
         pred = self.predict(at)
-        w, h = pred[2] - pred[0], pred[3] - pred[1]
-        lo, hi = CHAIN_WIDTH
-        fits = [(iou(b, pred), i) for i, b in enumerate(boxes) if iou(b, pred) >= CHAIN_IOU
-                and lo <= (b[2] - b[0]) / max(w, 1e-3) <= hi and lo <= (b[3] - b[1]) / max(h, 1e-3) <= hi]
+        fits = [(iou(b, pred), i) for i, b in enumerate(boxes) if iou(b, pred) >= CHAIN_IOU and about_size(b, pred)]
         if len(fits) != 1:
             self.missed += len(fits) == 0
             return None

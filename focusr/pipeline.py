@@ -20,7 +20,7 @@ import param
 
 from focusr import models, overlay
 from focusr.carry import Follow, carry, carry_all
-from focusr.chain import CHAIN_WIDTH
+from focusr.chain import about_size
 from focusr.detect import BackgroundDetector, Detector, under_point
 from focusr.enhance import Enhancer
 from focusr.geometry import center, distance, gap, iou, square_around
@@ -419,9 +419,10 @@ class FocusPipeline(param.Parameterized):
         """New detections of an earlier frame, with those that could be the locked subject
         carried by flow to this frame: (detections, the frame they are of, carried -> original
         by id, (the frame they were of, their boxes there) when carried, else None). Those near
-        where the subject's chain of detections is heading are carried too. Otherwise the tracker moves a detection on by its own motion since that frame,
-        and a tracker stuck on the background (a walker crossing another) sees none: it snapped
-        back to where the subject had been and lost him. A few ms, when detections arrive."""
+        where the subject's chain of detections is heading are carried too. Otherwise the
+        tracker moves a detection on by its own motion since that frame, and a tracker stuck
+        on the background (a walker crossing another) sees none: it snapped back to where the
+        subject had been and lost him. A few ms, when detections arrive."""
         if (fresh is None or fresh_at is None or fresh_at >= index or self.tracker.subject is None
                 or self.tracker.subject.kind != "detection"
                 or self.tracker.state not in (TrackState.LOCKED, TrackState.REACQUIRED)):
@@ -554,12 +555,12 @@ class FocusPipeline(param.Parameterized):
         k = next((k for k, (_, dets) in enumerate(self._rounds) if any(d is source for d in dets)), 0)
         if source is None or k == 0:
             return None
-        at, w, (lo, hi) = self._rounds[k][0], source.box[2] - source.box[0], CHAIN_WIDTH
+        at, w = self._rounds[k][0], source.box[2] - source.box[0]
         now = [d for d in self._rounds[k][1] if d.label == source.label]
         for j in range(k - 1, -1, -1):
             before_at, before = self._rounds[j]
             same = [d for d in before if d.label == source.label and gap(d.box, source.box) <= w * (k - j)
-                    and lo <= (d.box[2] - d.box[0]) / max(w, 1e-3) <= hi]
+                    and about_size(d.box, source.box)]
             if not same or at <= before_at:
                 continue
             him = min(same, key=lambda d: gap(d.box, source.box))

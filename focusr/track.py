@@ -403,7 +403,7 @@ class Tracker(param.Parameterized):
                 self._leaving = self._follow_leaving([box for _, box in kind])
             else:
                 self._clear_doubt(fresh=confirmed is None)
-        if self._unconfirmed >= UNCONFIRMED_ROUNDS and not self._stuck():
+        if self._unconfirmed >= UNCONFIRMED_ROUNDS and not self._stuck(self._unconfirmed_from):
             self._unconfirmed = 0  # it moves: a person, likely ours, hidden by the one beside him
         seen = self._leaving is not None and self._leaving_missed == 0
         if self._unconfirmed >= UNCONFIRMED_ROUNDS and (seen
@@ -502,8 +502,7 @@ class Tracker(param.Parameterized):
         # away from the box: believed only when the box has stayed put meanwhile (on the
         # background); a box that moves follows someone, and the chain may have jumped to
         # another walker crossing him
-        size = self._box_small[2] - self._box_small[0]
-        stuck = self._agreed is not None and gap(self._box_small, self._agreed) < STUCK_SHARE * size
+        stuck = self._agreed is not None and self._stuck(self._agreed)
         self._astray = self._astray + 1 if stuck else 0
         if not stuck or (self._astray < ASTRAY_ROUNDS and overlap >= NEAR_IOU):  # off the box altogether: at once
             return None
@@ -585,10 +584,10 @@ class Tracker(param.Parameterized):
         new = [b for b in boxes if nearby(b, ours) and all(gap(b, p) > NEW_SIZES * size for p in before)]
         return min(new, key=lambda b: gap(b, ours), default=None)
 
-    def _stuck(self) -> bool:
-        """Whether the box has stayed put since the unconfirmed rounds began (under STUCK_SHARE
-        of its width): what the background does behind a static camera, not a walker."""
-        return gap(self._box_small, self._unconfirmed_from) < STUCK_SHARE * (self._box_small[2] - self._box_small[0])
+    def _stuck(self, since: Box) -> bool:
+        """Whether the box has stayed put since it was at `since` (under STUCK_SHARE of its
+        width): what the background does behind a static camera, not a walker."""
+        return gap(self._box_small, since) < STUCK_SHARE * (self._box_small[2] - self._box_small[0])
 
     def _beside_not_on(self, boxes: list[Box]) -> bool:
         """Whether any of `boxes` (the subject's kind, small frame, carried) is near the box and
