@@ -238,9 +238,12 @@ class FocusrApp(pn.viewable.Viewer):
         self.session.pause(event.new)
 
     def _on_new_source(self, event) -> None:
-        """A new source starts fresh: no subject, no hover, and the plots mark the change."""
+        """A new source starts fresh: no subject, no hover, and the plots mark the change. A
+        source that plays ends the page's last error (a refused file's notification would stay
+        over the new picture)."""
         self.session.release()
         self.session.hover(None)
+        self.link.call_soon(self._end_browser_notice)
         # a priority change runs outside the document's lock: the plots change on the next tick
         self.link.call_soon(partial(self.figures.mark, self.camera.source))
 
@@ -250,10 +253,13 @@ class FocusrApp(pn.viewable.Viewer):
         message = str(event.new).split("|", 1)[-1].strip()
         if not message:
             return
+        self._end_browser_notice()
+        self._browser_notice = self._notify(message)
+
+    def _end_browser_notice(self) -> None:
         if self._browser_notice is not None:
             self._browser_notice.destroy()
             self._browser_notice = None
-        self._browser_notice = self._notify(message)
 
     # -- on the event loop ---------------------------------------------------------------------
     def _show_frame(self, payload: bytes) -> None:

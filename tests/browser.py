@@ -154,10 +154,19 @@ def canvas_image(page) -> np.ndarray:
 CLICK_TIMER_JS = """(root) => { const S = root.focusr; if (S.clickTimer) return 0;
   S.clickTimer = {at: null};
   root.querySelector('canvas').addEventListener('click', () => {
-    S.clickTimer = {at: performance.now(), locked: null, head: null, before: S.last} }, true);
+    const now = performance.now()
+    S.clickTimer = {at: now, locked: null, head: null, before: S.last,
+      // where the round trip stood: the frame in flight and how long ago it went; then each reply
+      // until the lock: [seq, ms after the click it was drawn, server_ms]
+      inflight: S.inflight, sent_ago: Math.round(now - S.sentAt), trail: [], sends: []} }, true);
+  const flush = S.flush;  // and each frame sent meanwhile: [seq, ms after the click]
+  S.flush = () => { const before = S.sentAt; flush(); const c = S.clickTimer;
+    if (c.at !== null && c.locked === null && S.sentAt !== before)
+      c.sends.push([S.inflight, Math.round(S.sentAt - c.at)]) };
   const show = S.show;
   S.show = async (payload) => { await show(payload); const c = S.clickTimer, h = S.last;
     if (c.at === null || c.locked !== null || !h) return;
+    c.trail.push([h.seq, Math.round(performance.now() - c.at), h.server_ms])
     if (h.state === 'locked' && h.box) { c.locked = performance.now(); c.head = h } else if (h.hover) c.before = h };
   return 0 }"""
 
@@ -206,7 +215,8 @@ def hover_and_click(page, candidates, fx: float = 0.3, fy: float = 0.35, timeout
     got = {"hover": [round(v) for v in hover], "hover_label": label, "box": [round(v) for v in head["box"]],
            "label": head["label"], "page_ms": round(timer["locked"] - timer["at"]), "wall_ms": round(wall),
            "iou": round(max(iou_clicked, iou_before), 2), "iou_with_clicked_box": round(iou_clicked, 2),
-           "match": head["label"] == label and max(iou_clicked, iou_before) >= 0.5}
+           "match": head["label"] == label and max(iou_clicked, iou_before) >= 0.5,
+           "trace": {k: timer.get(k) for k in ("inflight", "sent_ago", "sends", "trail")}}
     if detector is not None:
         got.update(still_on_subject(page, detector, hold_s))
     return got

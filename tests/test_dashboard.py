@@ -305,6 +305,8 @@ def test_upload_box_video_through_the_file_input(tab):
     tab.page.locator("input[type=file]").set_input_files(str(webm))
     tab.wait("S.counts.displayed > 5", what="frames from the uploaded file")
     assert tab.status_says("file")
+    # the refusal is over: its notification leaves the picture of the file that plays
+    tab.page.locator(".notyf__message", has_text="cannot be played").wait_for(state="detached", timeout=5_000)
     # pause, seek back to the start (the seek bar), and click the box on that frame
     tab.camera.focus()
     tab.page.keyboard.press(" ")
