@@ -27,6 +27,9 @@ SEGMENTER_URL = (
     "https://storage.googleapis.com/mediapipe-models/image_segmenter/"
     "selfie_segmenter/float16/1/selfie_segmenter.tflite"
 )
+# Official detector weights come from ultralytics' own release assets (the release the installed
+# ultralytics would fetch): <this>/<release>/<name>. A mirror may stand in for it.
+DETECTOR_RELEASES = os.environ.get("FOCUSR_DETECTOR_RELEASES", "https://github.com/ultralytics/assets/releases/download")
 # Optional pin for the downloaded file (hex sha256). Without it the first download's
 # hash is recorded beside the file and every later load is checked against it.
 SEGMENTER_SHA256 = os.environ.get("FOCUSR_SEGMENTER_SHA256", "")
@@ -110,10 +113,12 @@ def _once(kind: str, key: str, load):
 def load_yolo(choice: str):
     """An ultralytics YOLO model from a path, an official name (downloaded) or a .yaml."""
     path = Path(choice).expanduser()
+    official = False
     if path.suffix in (".yaml", ".yml") or path.exists():
         target = str(path)
     elif path.parent == Path("."):
-        target = str(cache_dir() / path.name)  # ultralytics downloads official names here
+        target = str(cache_dir() / path.name)  # official names are downloaded here on first use
+        official = not Path(target).exists()
         if offline() and not Path(target).exists():
             raise ModelUnavailable(
                 f"detector weights {path.name} are not downloaded, and downloads are off (FOCUSR_OFFLINE)",
@@ -135,6 +140,10 @@ def load_yolo(choice: str):
         # ultralytics turns OpenCV's threading off at import (for its DataLoader); every
         # tracker and blur in this process would then run on one core
         cv2.setNumThreads(threads)
+        url = detector_url(path.name) if official else None
+        if url is not None:  # fetched here, not by ultralytics: the Models section shows its progress
+            _download(url, Path(target), "detector weights", is_torch_file,
+                      f"Download {url} into {cache_dir()}, or set FOCUSR_DETECTOR=/path/to/weights.pt")
         try:
             return YOLO(target)
         except Exception as exc:  # ultralytics raises many kinds when offline or corrupt
@@ -158,9 +167,33 @@ def segmenter_path(choice: str) -> Path:
     target = cache_dir() / DEFAULT_SEGMENTER
     with _lock:
         if not target.exists():
-            _download(SEGMENTER_URL, target)
+            _download(SEGMENTER_URL, target, "person segmenter", is_tflite,
+                      f"Download {SEGMENTER_URL} into {target.parent}, or set FOCUSR_SEGMENTER=/path/to/model.tflite",
+                      pin=SEGMENTER_SHA256)
         _verify(target)
     return target
+
+
+def detector_url(name: str) -> str | None:
+    """Where the official detector weights `name` come from (the release the installed
+    ultralytics itself would fetch); None for a name ultralytics does not publish."""
+    import inspect
+
+    from ultralytics.utils import downloads
+
+    if name not in downloads.GITHUB_ASSETS_NAMES:
+        return None
+    release = inspect.signature(downloads.attempt_download_asset).parameters["release"].default
+    return f"{DETECTOR_RELEASES.rstrip('/')}/{release}/{name}"
+
+
+def is_tflite(data: bytes) -> bool:
+    return len(data) >= 10_000 and data[4:8] == b"TFL3"
+
+
+def is_torch_file(data: bytes) -> bool:
+    """A PyTorch checkpoint is a zip archive."""
+    return len(data) >= 100_000 and data[:4] == b"PK\x03\x04"
 
 
 _progress: dict[str, float] = {}  # file name -> share downloaded, while it downloads
@@ -189,24 +222,22 @@ def _fetch(url: str, name: str) -> bytes:
         _progress.pop(name, None)
 
 
-def _download(url: str, target: Path) -> None:
+def _download(url: str, target: Path, what: str, valid, fix: str, pin: str = "") -> None:
+    """`url` into `target` (whole or not at all), its progress shown meanwhile; `what` names
+    the model in messages, `valid(data)` checks what came, `pin` is its expected sha256."""
     if offline():
-        raise ModelUnavailable(
-            f"person segmenter {target.name} is not downloaded, and downloads are off (FOCUSR_OFFLINE)",
-            f"Download {url} into {target.parent}, or set FOCUSR_SEGMENTER=/path/to/model.tflite"
-        )
+        raise ModelUnavailable(f"{what} {target.name} is not downloaded, and downloads are off (FOCUSR_OFFLINE)", fix)
     try:
         data = _fetch(url, target.name)
     except Exception as exc:
         raise ModelUnavailable(
-            f"person segmenter {target.name} is not downloaded, and downloading it failed ({reason(exc)})",
-            f"Download {url} into {target.parent}, or set FOCUSR_SEGMENTER=/path/to/model.tflite"
-        ) from exc
-    if len(data) < 10_000 or data[4:8] != b"TFL3":
-        raise ModelUnavailable(f"the download from {url} is not a TFLite model ({len(data)} bytes)", "Try again later")
+            f"{what} {target.name} is not downloaded, and downloading it failed ({reason(exc)})", fix) from exc
+    if not valid(data):
+        raise ModelUnavailable(f"the download from {url} is not {what} ({len(data)} bytes)", "Try again later")
     digest = hashlib.sha256(data).hexdigest()
-    if SEGMENTER_SHA256 and digest != SEGMENTER_SHA256:
-        raise ModelUnavailable(f"{url} has sha256 {digest}, expected {SEGMENTER_SHA256}", "It is not used")
+    if pin and digest != pin:
+        raise ModelUnavailable(f"{url} has sha256 {digest}, expected {pin}", "It is not used")
+    target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
     with os.fdopen(fd, "wb") as out:
         out.write(data)
