@@ -29,7 +29,8 @@ SEGMENTER_URL = (
 )
 # Official detector weights come from ultralytics' own release assets (the release the installed
 # ultralytics would fetch): <this>/<release>/<name>. A mirror may stand in for it.
-DETECTOR_RELEASES = os.environ.get("FOCUSR_DETECTOR_RELEASES", "https://github.com/ultralytics/assets/releases/download")
+DETECTOR_RELEASES = os.environ.get("FOCUSR_DETECTOR_RELEASES",
+                                   "https://github.com/ultralytics/assets/releases/download")
 # Optional pin for the downloaded file (hex sha256). Without it the first download's
 # hash is recorded beside the file and every later load is checked against it.
 SEGMENTER_SHA256 = os.environ.get("FOCUSR_SEGMENTER_SHA256", "")

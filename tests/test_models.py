@@ -158,7 +158,8 @@ def test_a_first_use_download_shows_its_progress_in_the_models_section(tmp_path,
     assert len(seen) >= 3 and seen == sorted(seen) and 0 < seen[len(seen) // 2] < 1, seen
     assert state_words(statuses(p)[1]) == "loaded" and statuses(p)[1].state == LOADED
     assert models.downloading(models.DEFAULT_SEGMENTER) is None
-    assert state_words(type(statuses(p)[1])("Person segmenter", "x.tflite", LOADING, progress=0.42)) == "downloading 42%"
+    shown = type(statuses(p)[1])("Person segmenter", "x.tflite", LOADING, progress=0.42)
+    assert state_words(shown) == "downloading 42%"
     p.close()
 
 
