@@ -382,5 +382,7 @@ def page():
     """The served page for one session: `panel serve dashboard.py` and `focusr serve` run this."""
     configure_server()
     quiet_closed_sockets()  # the loop serving this session
-    pn.extension(notifications=True)
+    # the system's light or dark theme: a script in the page's head (the Bootstrap template
+    # leaves its own js_files out, Panel's are in the head before anything is drawn)
+    pn.extension(notifications=True, js_files={"focusr-theme": style.script_url("theme.js")})
     return FocusrApp().servable()

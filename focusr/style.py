@@ -5,6 +5,7 @@ And the page's JS and CSS files, which ship inside the package (focusr/assets/).
 from __future__ import annotations
 
 from importlib import resources
+from urllib.parse import quote
 
 from focusr.timing import STAGES
 from focusr.types import TrackState
@@ -43,3 +44,12 @@ def asset(name: str) -> str:
     """The text of one of the package's asset files, found through the package (a wheel, an
     editable install or a checkout alike)."""
     return resources.files("focusr").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+def script_url(name: str) -> str:
+    """An asset script as a data: URL, for the page's <head> (`pn.config.js_files`): nothing
+    to serve. Its text starts with a `//` comment, kept as written, so Panel takes it for an
+    absolute URL and never puts a relative path in front of it."""
+    text = asset(name)
+    assert text.startswith("//"), name
+    return "data:text/javascript;charset=utf-8," + quote(text, safe="/")

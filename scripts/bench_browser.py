@@ -58,7 +58,7 @@ def main() -> int:
     with served_dashboard(env, log) as (url, _), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM,
                                      args=CHROMIUM_FLAGS + [f"--use-file-for-fake-video-capture={y4m}"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
         page.goto(url)
         cam = page.locator(".focusr-camera")
         cam.wait_for(timeout=60_000)

@@ -102,7 +102,7 @@ def main() -> int:
                                      args=CHROMIUM_FLAGS + [f"--use-file-for-fake-video-capture={y4m}"])
         pages = []
         for _ in range(args.sessions):
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
             page.goto(url)
             page.locator(".focusr-camera").wait_for(timeout=90_000)
             page.locator("button", has_text="Webcam").click()

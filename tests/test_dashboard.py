@@ -30,7 +30,8 @@ class Page:
     """One browser tab on the dashboard, with the checks a user would make by eye."""
 
     def __init__(self, chromium, url, name):  # a Browser, or a BrowserContext with its own viewport
-        self.page = chromium.new_page(**({"viewport": VIEWPORT} if isinstance(chromium, playwright.Browser) else {}))
+        self.page = chromium.new_page(**({"viewport": VIEWPORT, "color_scheme": "dark"}
+                                          if isinstance(chromium, playwright.Browser) else {}))
         self.name = name
         self.errors: list[str] = []
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
@@ -192,7 +193,7 @@ def test_the_pointer_maps_to_the_picture_where_it_is_drawn_letterboxed_and_fulls
     it shows (object-fit: contain puts bars beside it); fullscreen puts wider bars. A hover must
     land on the frame pixel under the pointer, a bar is off the picture, and the hover box the
     server returns is the subject under that pixel."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, color_scheme="dark")
     tab = Page(context, server[0], "pointer-mapping")
     try:
         start_webcam(tab)
@@ -240,7 +241,7 @@ def test_a_click_locks_the_hovered_walker_letterboxed_and_fullscreen(chromium, s
     """The core gesture, checked for WHO: the lock is the walker whose amber box was clicked
     (same label, IoU >= 0.5 with the hovered box), in a letterboxed window and in fullscreen, on
     the fake camera and on a video file opened in the page."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, color_scheme="dark")
     tab = Page(context, server[0], f"click-who-{source}")
     try:
         if source == "camera":
@@ -641,10 +642,11 @@ def test_a_camera_denied_or_absent_gets_a_clear_message_and_a_file_still_works(c
     if camera == "denied":
         browser = chromium.browser_type.launch(executable_path=CHROMIUM,
                                                args=flags + ["--use-fake-device-for-media-stream"])
-        context, says = browser.new_context(viewport=VIEWPORT), "Camera permission was denied."
+        context, says = browser.new_context(viewport=VIEWPORT, color_scheme="dark"), "Camera permission was denied."
     else:
         browser = chromium.browser_type.launch(executable_path=CHROMIUM, args=flags)
-        context, says = browser.new_context(viewport=VIEWPORT, permissions=["camera"]), "No camera was found."
+        context = browser.new_context(viewport=VIEWPORT, color_scheme="dark", permissions=["camera"])
+        says = "No camera was found."
     line = f"(root.querySelector('.focusr-msg.error') || {{textContent: ''}}).textContent.includes({json.dumps(says)})"
     notices = lambda: tab.page.locator(".notyf__message", has_text=says).count()  # noqa: E731
     try:

@@ -50,7 +50,7 @@ GEOMETRY_JS = """(root) => {
 def open_at(chromium, server, size: str, name: str) -> Page:
     w, h = SIZES[size]
     phone = size != "laptop"
-    context = chromium.new_context(viewport={"width": w, "height": h}, is_mobile=phone, has_touch=phone,
+    context = chromium.new_context(viewport={"width": w, "height": h}, is_mobile=phone, has_touch=phone, color_scheme="dark",
                                    **({"user_agent": PHONE_AGENT, "device_scale_factor": 2} if phone else {}))
     return Page(context, server[0], f"{name}-{size}")
 
@@ -204,16 +204,21 @@ def test_first_use_says_what_to_do_and_the_keys_are_one_key_away(chromium, serve
         tab.close()
 
 
-def test_the_page_can_be_light_or_dark(chromium, server):
-    """?theme=default is light, the default dark; the header's link switches between them and
-    the status line and plots stay legible (text darker than its background in light)."""
-    for theme, link in (("dark", "Light"), ("default", "Dark")):
-        context = chromium.new_context(viewport={"width": 1400, "height": 900})
-        tab = Page(context, f"{server[0]}?theme={theme}", f"theme-{theme}")
+def test_the_page_follows_the_system_theme_unless_the_address_chooses(chromium, server):
+    """With no ?theme the page follows the system's preference (a light system gets
+    ?theme=default before anything is drawn); ?theme= chooses, and the header's link switches.
+    The status line and plots stay legible (text darker than its background in light)."""
+    for system, query, theme, link in (("dark", "", "dark", "Light"), ("light", "", "default", "Dark"),
+                                       ("light", "?theme=dark", "dark", "Light"),
+                                       ("dark", "?theme=default", "default", "Dark")):
+        context = chromium.new_context(viewport={"width": 1400, "height": 900}, color_scheme=system)
+        tab = Page(context, f"{server[0]}{query}", f"theme-{system}-system{query.replace('?', '-')}")
         try:
             start_webcam(tab)
             time.sleep(1)
             tab.shot("playing")
+            chosen = tab.page.evaluate("new URL(location.href).searchParams.get('theme')")
+            assert chosen == (theme if (query or system == "light") else None), (system, query, chosen)
             assert tab.page.locator("a.focusr-theme").inner_text().strip().endswith(link)
             colours = tab.page.evaluate("""() => { DEEP
               const lum = (c) => { const [r, g, b] = c.match(/\\d+/g).map(Number); return 0.299 * r + 0.587 * g + 0.114 * b }
