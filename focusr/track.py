@@ -19,26 +19,15 @@ import cv2
 import numpy as np
 import param
 
+from focusr.appearance import CONFIDENT, TEMPLATE, TRACK_LEARN_RATE, Appearance
 from focusr.carry import velocity
 from focusr.chain import Chain
+from focusr.csrt import create_csrt, fast_rect
 from focusr.geometry import MIN_BOX_PX, center, clip_box, gap, iou, scaled
+from focusr.smooth import OneEuro
 from focusr.types import Box, Detection, Subject, TrackState
 
-# Appearance model
-TEMPLATE = (32, 48)  # w, h of the grey appearance template
-CONFIDENT = 0.6  # appearance score above which the model may learn from the current view
-HIST_BINS = (16, 8)  # hue, saturation bins: hue carries most of a colour, so it gets the finer split
-COLOUR_WEIGHT = 0.6  # share of the histogram in the appearance score: robust to pose changes
-TEMPLATE_WEIGHT = 0.4  # share of the template in it: tells apart same-coloured subjects
-INNER_MARGIN_X = 0.2  # box width share left out each side of the histogram: mostly background there
-INNER_MARGIN_Y = 0.1  # box height share left out top and bottom: head and feet reach the edges, keep more
-TRACK_LEARN_RATE = 0.05  # appearance learning per confident tracked frame: slow, so drift cannot creep in
-CONFIRM_LEARN_RATE = 0.1  # learning when a detection confirms the box: a detector-checked view is trusted more
-
-# Motion and smoothing
-SMOOTH_MIN_CUTOFF = 0.5  # Hz, One-Euro cutoff at rest: removes a still subject's pixel jitter
-SMOOTH_BETA = 0.02  # cutoff rise with speed: lets real motion through without lag
-SMOOTH_D_CUTOFF = 1.0  # Hz, cutoff of the speed estimate itself
+# Motion
 DEFAULT_DT = 1 / 30  # seconds per frame assumed when the clock gives none: 30 fps
 VELOCITY_KEEP = 0.7  # share of the previous velocity kept each frame: damps CSRT jitter ...
 VELOCITY_NEW = 0.3  # ... against this share of the newest step
@@ -77,134 +66,6 @@ def nearby(box: Box, ref: Box) -> bool:
     centre: someone who could have walked out of `ref` (the tracker's doubt, and which
     detections the pipeline carries to now for it)."""
     return gap(box, ref) <= NEARBY_SIZES * max(ref[2] - ref[0], ref[3] - ref[1])
-
-
-def create_csrt(template_size: int = 144):
-    params = cv2.TrackerCSRT_Params() if hasattr(cv2, "TrackerCSRT_Params") else None
-    if params is not None:
-        params.use_segmentation = False  # our matte does segmentation; this saves ~40% per update
-        params.template_size = template_size
-        return cv2.TrackerCSRT_create(params) if hasattr(cv2, "TrackerCSRT_create") else cv2.TrackerCSRT.create(params)
-    return cv2.TrackerCSRT_create()
-
-
-CSRT_PADDING = 3.0  # OpenCV's default TrackerCSRT_Params.padding
-FAST_NUDGE = 3  # px (tracking scale) a box's width or height may change by to give CSRT a fast grid
-
-
-def csrt_grid(w: int, h: int, template_size: int) -> int:
-    """The side of CSRT's square feature grid for a w x h box, as trackerCSRT.cpp computes it
-    at init: the padded box, averaged to a square, shrunk to template_size if larger, in
-    cells of 1-4 px by the box's area. Its FFTs are as fast as the grid's side factors."""
-    area = w * h
-    cell = min(4, max(1, math.ceil(area / 400)))
-    pad = CSRT_PADDING * math.sqrt(area)
-    side = (math.floor(w + pad) + math.floor(h + pad)) / 2
-    return math.floor(math.floor(side * min(1.0, template_size / side) + 1e-6) / cell)
-
-
-def fast_rect(x: int, y: int, w: int, h: int, template_size: int) -> tuple[int, int, int, int]:
-    """The CSRT init rect with its width and height nudged (about its centre) by the fewest
-    pixels, at most FAST_NUDGE, that give a grid whose side has only the factors 2, 3 and 5.
-    A walker's box at half scale costs 34 ms an update on a 53-cell grid and 10 ms on 54;
-    a click waits for the first update, and every frame after it pays it again."""
-    best = None
-    for dw in range(-FAST_NUDGE, FAST_NUDGE + 1):
-        for dh in range(-FAST_NUDGE, FAST_NUDGE + 1):
-            nw, nh = w + dw, h + dh
-            if nw < MIN_BOX_PX or nh < MIN_BOX_PX:
-                continue
-            n = csrt_grid(nw, nh, template_size)
-            if n > 0 and cv2.getOptimalDFTSize(n) == n:
-                cost = (abs(dw) + abs(dh), -(dw + dh))  # fewest pixels; growing keeps the subject inside
-                if best is None or cost < best[0]:
-                    best = (cost, dw, dh)
-    if best is None:
-        return x, y, w, h
-    _, dw, dh = best
-    return x - dw // 2, y - dh // 2, w + dw, h + dh
-
-
-class Appearance:
-    """Colour histogram + grey template of the subject, updated slowly while confident."""
-
-    def __init__(self, small: np.ndarray, box: Box, hsv: np.ndarray):
-        self.hist = _hist(hsv, box)
-        self.template = _template(small, box)
-
-    def similarity(self, small: np.ndarray, hsv: np.ndarray, box: Box) -> float:
-        h = _hist(hsv, box)
-        colour = 1.0 - float(cv2.compareHist(self.hist, h, cv2.HISTCMP_BHATTACHARYYA))
-        ncc = float(cv2.matchTemplate(_template(small, box), self.template, cv2.TM_CCOEFF_NORMED)[0, 0])
-        return COLOUR_WEIGHT * colour + TEMPLATE_WEIGHT * max(ncc, 0.0)
-
-    def update(self, small: np.ndarray, hsv: np.ndarray, box: Box, rate: float = CONFIRM_LEARN_RATE) -> None:
-        self.hist = (1 - rate) * self.hist + rate * _hist(hsv, box)
-        self.template = ((1 - rate) * self.template + rate * _template(small, box)).astype(np.float32)
-
-
-def _inner(box: Box, shape) -> tuple[int, int, int, int]:
-    """The central part of the box, where the subject is rather than its background."""
-    x1, y1, x2, y2 = box
-    w, h = x2 - x1, y2 - y1
-    xa, xb = int(x1 + INNER_MARGIN_X * w), int(math.ceil(x2 - INNER_MARGIN_X * w))
-    ya, yb = int(y1 + INNER_MARGIN_Y * h), int(math.ceil(y2 - INNER_MARGIN_Y * h))
-    H, W = shape[:2]
-    xa, ya = min(max(xa, 0), W - 1), min(max(ya, 0), H - 1)
-    return xa, ya, max(xb, xa + 1), max(yb, ya + 1)
-
-
-def _hist(hsv: np.ndarray, box: Box) -> np.ndarray:
-    xa, ya, xb, yb = _inner(box, hsv.shape)
-    patch = hsv[ya:yb, xa:xb]
-    hist = cv2.calcHist([patch], [0, 1], None, HIST_BINS, [0, 180, 0, 256])
-    return cv2.normalize(hist, hist, 1.0, 0.0, cv2.NORM_L1)
-
-
-def _template(small: np.ndarray, box: Box) -> np.ndarray:
-    x1, y1, x2, y2 = (int(round(v)) for v in box)
-    H, W = small.shape[:2]
-    x1, y1 = min(max(x1, 0), W - 1), min(max(y1, 0), H - 1)
-    patch = small[y1 : max(y2, y1 + 1), x1 : max(x2, x1 + 1)]
-    grey = cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY) if patch.ndim == 3 else patch
-    return cv2.resize(grey, TEMPLATE, interpolation=cv2.INTER_AREA).astype(np.float32)
-
-
-class OneEuro:
-    """One-Euro filter on box corners: steady when the subject is still, no lag when it moves.
-
-    Casiez et al., CHI 2012. Cutoff frequency rises with speed, so jitter of a pixel or two
-    is smoothed away while real motion passes through.
-    """
-
-    def __init__(self, min_cutoff: float = SMOOTH_MIN_CUTOFF, beta: float = SMOOTH_BETA,
-                 d_cutoff: float = SMOOTH_D_CUTOFF):
-        self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, d_cutoff
-        self.value: np.ndarray | None = None
-        self.speed = np.zeros(4)
-
-    @staticmethod
-    def _alpha(cutoff: float, dt: float) -> float:
-        tau = 1.0 / (2 * math.pi * cutoff)
-        return 1.0 / (1.0 + tau / dt)
-
-    def reset(self, box: Box | None = None) -> None:
-        self.value = None if box is None else np.asarray(box, float)
-        self.speed = np.zeros(4)
-
-    def __call__(self, box: Box, dt: float) -> Box:
-        x = np.asarray(box, float)
-        if self.value is None or dt <= 0:
-            self.value = x
-            return tuple(x)
-        raw_speed = (x - self.value) / dt
-        a_d = self._alpha(self.d_cutoff, dt)
-        self.speed = a_d * raw_speed + (1 - a_d) * self.speed
-        cutoff = self.min_cutoff + self.beta * np.abs(self.speed)
-        tau = 1.0 / (2 * math.pi * cutoff)
-        a = 1.0 / (1.0 + tau / dt)
-        self.value = a * x + (1 - a) * self.value
-        return tuple(self.value)
 
 
 @dataclass

@@ -108,7 +108,7 @@ def test_csrt_starts_on_a_box_nudged_onto_a_grid_its_ffts_are_fast_on():
     factors 2, 3, 5 (a 53-cell grid cost 34 ms an update here, 54 cells 10 ms)."""
     import cv2
 
-    from focusr.track import FAST_NUDGE, csrt_grid, fast_rect
+    from focusr.csrt import FAST_NUDGE, csrt_grid, fast_rect
 
     for w in range(14, 60):
         for h in (int(w * 1.8), int(w * 2.1)):
