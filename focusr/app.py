@@ -122,6 +122,8 @@ class FocusrApp(pn.viewable.Viewer):
         self.figures = LiveFigures()
         self.link = BrowserLink(pn.state.curdoc, self._show_frame)
         self._notifications = pn.state.notifications if self.link.served else None
+        if self._notifications is not None:  # over the sidebar's foot: never over the video or status line
+            self._notifications.position = "bottom-left"
         self._status_line = pn.pane.HTML('<div class="focusr-status">starting…</div>', sizing_mode="stretch_width",
                                          stylesheets=[style.css_variables(), style.asset("app.css")])
         self._models = pn.pane.HTML(models_html([]), sizing_mode="stretch_width",

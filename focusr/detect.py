@@ -11,7 +11,6 @@ import numpy as np
 import param
 
 from focusr import models
-from focusr.click_first import CLICKS
 from focusr.types import Detection
 
 log = logging.getLogger(__name__)
@@ -194,10 +193,9 @@ class BackgroundDetector:
 
     def submit(self, frame: np.ndarray, index: int, share: float | None = None) -> bool:
         """Detect on `frame` (which the caller must not modify afterwards) unless busy, or,
-        given a `share` of one core, unless the shared model has had its share lately, and
-        never while a click is on its way (it goes first: `click_first`)."""
+        given a `share` of one core, unless the shared model has had its share lately."""
         with self._lock:
-            if self._busy or self._closed or CLICKS.busy():
+            if self._busy or self._closed:
                 return False
             duty = self.detector.duty if share is not None else None
             if duty is not None and not duty.claim(share):

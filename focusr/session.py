@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import param
 
 from focusr import frames, model_status, models
-from focusr.click_first import CLICKS
 from focusr.model_status import ModelStatus
 from focusr.pipeline import FocusPipeline
 from focusr.timing import StageClock
@@ -158,12 +157,10 @@ class FocusSession(param.Parameterized):
             self._changed()
 
     def click(self, point, seq=None) -> None:
-        """A click at `point` (frame pixels) on the reply `seq` that was on screen. It goes
-        first: the other sessions wait until its reply is sent (`click_first`)."""
+        """A click at `point` (frame pixels) on the reply `seq` that was on screen."""
         p = self._point(point)
         if p is not None:
             with self._lock:
-                CLICKS.claim(self)
                 self._inbox.click = p
                 self._inbox.click_seq = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
                 self._changed()
@@ -172,7 +169,6 @@ class FocusSession(param.Parameterized):
         with self._lock:
             self._inbox.click = None
             self._inbox.release = True
-            CLICKS.release(self)
             self._changed()
 
     def configure(self, stage: str, **values) -> None:
@@ -227,12 +223,6 @@ class FocusSession(param.Parameterized):
                     payload = self._next_payload(next_still)
                     if payload is None:
                         break
-                if CLICKS.wait_turn(self) > 0:  # another tab's click went first
-                    with self._lock:  # and a newer frame came meanwhile: it goes instead
-                        if self._slot is not None and payload is not self._last:
-                            payload, self._slot = self._slot, None
-                            self.replaced += 1
-                with self._lock:
                     pointer = self._inbox.take(self._sent)
                     detect_still, self._detect_still = self._detect_still, False
                 still = payload is self._last
@@ -255,13 +245,7 @@ class FocusSession(param.Parameterized):
                 except Exception as exc:  # never let one frame kill the session's worker
                     log.exception("frame processing failed")
                     self._drop(payload, f"processing error: {type(exc).__name__}: {str(exc)[:120]}")
-                finally:
-                    if pointer.click is not None:
-                        with self._lock:
-                            if self._inbox.click is None:  # answered (a newer click still holds)
-                                CLICKS.release(self)
         finally:
-            CLICKS.release(self)
             self.pipeline.close()
             if self._on_closed is not None:
                 stop_ms = (time.perf_counter() - self._close_requested) * 1000.0 if self._close_requested else 0.0

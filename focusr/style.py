@@ -51,5 +51,6 @@ def script_url(name: str) -> str:
     to serve. Its text starts with a `//` comment, kept as written, so Panel takes it for an
     absolute URL and never puts a relative path in front of it."""
     text = asset(name)
-    assert text.startswith("//"), name
+    if not text.startswith("//"):
+        raise ValueError(f"assets/{name} must start with a // comment (see script_url)")
     return "data:text/javascript;charset=utf-8," + quote(text, safe="/")

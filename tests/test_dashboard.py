@@ -701,6 +701,11 @@ def test_a_detector_that_cannot_be_had_starts_in_reduced_mode_that_says_how_to_f
         w, h = tab.page.evaluate("() => [innerWidth, innerHeight]")
         box = tab.page.locator(".notyf__toast").first.bounding_box()
         assert box["width"] * box["height"] <= 0.1 * w * h, (box, w, h)
+        for covered in ("canvas.focusr-view", ".focusr-status"):  # the sidebar's foot, never the picture or status
+            other = tab.page.locator(covered).first.bounding_box()
+            assert (box["x"] >= other["x"] + other["width"] or box["x"] + box["width"] <= other["x"]
+                    or box["y"] >= other["y"] + other["height"] or box["y"] + box["height"] <= other["y"]), (box, other)
+        time.sleep(0.5)  # faded in, for the screenshot
         tab.shot("notice")
         # the Models section: the detector missing, why, what it means, and (folded) how to fix it
         models = tab.page.locator(".focusr-models")
@@ -717,6 +722,10 @@ def test_a_detector_that_cannot_be_had_starts_in_reduced_mode_that_says_how_to_f
         assert tab.status_says("reduced mode")
         tab.page.mouse.click(*tab.canvas_point(402, 204))  # a walker
         tab.wait("root.dataset.state === 'locked'", what="a lock without the detector")
+        # grown from the click: around the point clicked, and no more than a user could mean
+        x1, y1, x2, y2 = (float(v) for v in tab.js("root.dataset.box").split(","))
+        assert x1 <= 402 <= x2 and y1 <= 204 <= y2, (x1, y1, x2, y2)
+        assert (x2 - x1) * (y2 - y1) <= 0.3 * 640 * 480, (x1, y1, x2, y2)
         tab.shot("reduced-locked")
         assert not tab.errors, tab.errors
         tab.close()

@@ -112,7 +112,6 @@ class SlowServer:
             def log_message(self, *args):
                 pass
 
-        self.paths = []
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}"
