@@ -167,7 +167,9 @@ CLICK_TIMER_JS = """(root) => { const S = root.focusr; if (S.clickTimer) return 
   S.show = async (payload) => { await show(payload); const c = S.clickTimer, h = S.last;
     if (c.at === null || c.locked !== null || !h) return;
     c.trail.push([h.seq, Math.round(performance.now() - c.at), h.server_ms])
-    if (h.state === 'locked' && h.box) { c.locked = performance.now(); c.head = h } else if (h.hover) c.before = h };
+    if (h.state === 'locked' && h.box) {  // and the picture it was drawn on (the who-check runs the model on it)
+      c.locked = performance.now(); c.head = h; c.image = root.querySelector('canvas').toDataURL('image/png')
+    } else if (h.hover) c.before = h };
   return 0 }"""
 
 
@@ -178,7 +180,8 @@ def hover_and_click(page, candidates, fx: float = 0.3, fy: float = 0.35, timeout
     nothing locked before. Returns what was hovered and what got locked, the click-to-lock time
     measured in the page (`page_ms`, click event to the locked frame drawn) and by this script
     (`wall_ms`), and whether the lock is the hovered subject (`match`: same label, IoU >= 0.5
-    with the box clicked or with the hover box shown just before the lock). With a `detector`
+    with the box clicked or with the hover box shown just before the lock, or, with a
+    `detector`, the hovered walker carried to the lock's frame: `carried_match`). With a `detector`
     (focusr.detect.Detector, the real model), whether it is still on him `hold_s` later
     (`held`, `still_on_subject`). None: nothing to hover."""
     camera = page.locator(".focusr-camera")
@@ -218,8 +221,25 @@ def hover_and_click(page, candidates, fx: float = 0.3, fy: float = 0.35, timeout
            "match": head["label"] == label and max(iou_clicked, iou_before) >= 0.5,
            "trace": {k: timer.get(k) for k in ("inflight", "sent_ago", "sends", "trail")}}
     if detector is not None:
+        if not got["match"] and head["label"] == label and timer.get("image"):
+            got.update(carried_match(detector, decode_png_url(timer["image"]), hover, head["box"]))
         got.update(still_on_subject(page, detector, hold_s))
     return got
+
+
+def carried_match(detector, frame: np.ndarray, hover, box) -> dict:
+    """Whether the lock `box`, on the `frame` it was drawn on, is the walker hovered a few
+    frames before (a walker moves 2-5 px a frame: a 36 px box drawn 3 frames later overlaps
+    its earlier self by under 0.5): the real model's person on that frame that best overlaps
+    the hovered box is the one that best overlaps the lock (IoU >= 0.5). Another walker
+    nearer the old box would be the one the lock should have been."""
+    people = [d.box for d in detector.detect(frame) if detector.is_person(d.label)]
+    if not people:
+        return {"carried_iou": 0.0}
+    him = max(people, key=lambda d: iou(d, hover))
+    locked = max(people, key=lambda d: iou(d, box))
+    same = him is locked and iou(him, hover) >= 0.3 and iou(locked, box) >= 0.5
+    return {"match": same, "carried_iou": round(iou(locked, box), 2), "hover_iou_now": round(iou(him, hover), 2)}
 
 
 def person_detector(weights, person_labels=PERSON_LABELS):
