@@ -15,6 +15,11 @@ from focusr.types import Detection
 
 log = logging.getLogger(__name__)
 
+# A box over this share of the frame is not a subject: nothing is left around it to blur, and on
+# footage with no person in it the person model's one false box is the whole frame ("Fall" over
+# all of box.mp4 from its third second), which a click on the real subject then locked.
+FRAME_FILLING = 0.9
+
 
 class DutyCycle:
     """How busy a shared model has been kept, across every session that uses it.
@@ -148,6 +153,8 @@ def to_detections(result, shape: tuple[int, int]) -> list[Detection]:
     polygons = result.masks.xy if result.masks is not None else None
     out = []
     for i, (box, cls, score) in enumerate(zip(xyxy, classes, scores)):
+        if (box[2] - box[0]) * (box[3] - box[1]) > FRAME_FILLING * shape[0] * shape[1]:
+            continue
         mask = None
         if polygons is not None and len(polygons[i]) >= 3:
             mask = np.zeros(shape, np.uint8)

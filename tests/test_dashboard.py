@@ -329,9 +329,16 @@ def test_upload_box_video_through_the_file_input(tab):
     tab.wait("!S.paused", what="playing")
     time.sleep(1.5)
     after, box = tab.frame_and_box()
-    s_after, b_after = subject_vs_background(after, box)
     tab.shot("box-locked")
-    print(f"box.mp4 in the page: subject/background sharpness {s_after:.0f}/{b_after:.0f}")
+    # who: the lock is on the yellow box (the model's whole-frame "Fall" once took the click)
+    ys, xs = np.nonzero(yellow_box_truth(after))
+    x1, y1, x2, y2 = box
+    h, w = after.shape[:2]
+    assert (x2 - x1) * (y2 - y1) <= 0.5 * w * h, f"the lock {box} is not the box: it fills the frame"
+    assert xs.min() <= (x1 + x2) / 2 <= xs.max() and ys.min() <= (y1 + y2) / 2 <= ys.max(), \
+        f"the lock {box} is not on the box ({xs.min()}, {ys.min()}, {xs.max()}, {ys.max()})"
+    s_after, b_after = subject_vs_background(after, box)
+    print(f"box.mp4 in the page: subject/background sharpness {s_after:.0f}/{b_after:.0f}, box {box} of {after.shape}")
     assert b_after < 0.35 * s_after
     assert not tab.errors, tab.errors
 
