@@ -1,7 +1,7 @@
 """The `focusr` command.
 
     focusr serve [--port N] [--address A] [panel serve options]   the dashboard
-    focusr render INPUT -o OUTPUT.mp4 --focus T:X,Y [--focus T:X,Y ...] [--release T]
+    focusr render INPUT -o OUTPUT.mp4 --focus T:X,Y [--add T:X,Y] [--remove T:X,Y] [--release T]
                   [--masks MASKS.npz] [--report REPORT.json]     the engine on a video file, offline
     focusr bench VIDEO [--size WxH] ...                          the pipeline against the naive design
     focusr --version
@@ -42,17 +42,23 @@ class _Parser(argparse.ArgumentParser):
 class FocusEvent:
     t: float
     point: tuple[float, float] | None  # None: release
+    mode: str = "lock"  # what the click does (types.CLICK_MODES): --focus locks, --add adds, --remove removes
 
 
-def parse_focus(text: str) -> FocusEvent:
+# The options that click, and what their click does (the page's plain, Ctrl- and Ctrl-click on a kept subject).
+CLICK_OPTIONS = {"--focus": "lock", "--add": "add", "--remove": "remove"}
+
+
+def parse_focus(text: str, option: str = "--focus") -> FocusEvent:
     try:
         t, xy = text.split(":", 1)
         x, y = xy.split(",", 1)
-        event = FocusEvent(float(t), (float(x), float(y)))
+        event = FocusEvent(float(t), (float(x), float(y)), CLICK_OPTIONS[option])
     except ValueError:
-        raise InputError(f"--focus {text}: expected T:X,Y (seconds:pixels), e.g. --focus 1.5:320,240") from None
+        raise InputError(f"{option} {text}: expected T:X,Y (seconds:pixels), e.g. {option} 1.5:320,240") from None
     if event.t < 0 or not all(np.isfinite([event.t, *event.point])):
-        raise InputError(f"--focus {text}: T must be a time in seconds >= 0 and X,Y finite pixels, e.g. 1.5:320,240")
+        raise InputError(f"{option} {text}: T must be a time in seconds >= 0 and X,Y finite pixels, "
+                         f"e.g. 1.5:320,240")
     return event
 
 
@@ -76,7 +82,7 @@ def check_bounds(option: str, value, parameter, unit: str = "") -> None:
 
 # A value that starts with '-' after these is the option's value (argparse would take
 # `--focus -1:10,10` for an unknown option and say "expected one argument").
-VALUE_OPTIONS = ("--focus", "--release")
+VALUE_OPTIONS = (*CLICK_OPTIONS, "--release")
 
 
 def join_dash_values(argv: list[str]) -> list[str]:
@@ -134,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
                "      from the start, keep the subject at pixel 448,123 of the first frame sharp\n"
                "  focusr render walk.mp4 -o out.mp4 --focus 0:448,123 --focus 5.2:100,200 --release 9.5\n"
                "      switch subject at 5.2 s (a rack focus), let go at 9.5 s\n"
+               "  focusr render walk.mp4 -o out.mp4 --focus 0:448,123 --add 0:100,200 --remove 4:448,123\n"
+               "      keep two subjects sharp from the start; let the first go at 4 s\n"
                "  focusr render walk.mp4 -o out.mp4 --focus=0.5:300,200 --masks mattes.npz --report report.json\n"
                "      also save each frame's matte and a per-frame JSON report\n"
                "exit status: 0 written, 1 writing failed, 2 refused (one line naming the option), 130 interrupted.\n"
@@ -147,8 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--focus", action="append", default=[], metavar="T:X,Y",
                         help="at T seconds, click at pixel X,Y of the source frame (repeatable); without any "
                              "--focus nothing is in focus and the frames are written unblurred (the summary says so)")
+    render.add_argument("--add", action="append", default=[], metavar="T:X,Y",
+                        help="at T seconds, keep the subject at pixel X,Y sharp too, beside those kept "
+                             "(repeatable; the page's Ctrl-click)")
+    render.add_argument("--remove", action="append", default=[], metavar="T:X,Y",
+                        help="at T seconds, let the kept subject at pixel X,Y go; the others stay (repeatable)")
     render.add_argument("--release", action="append", default=[], metavar="T",
-                        help="at T seconds, release focus (repeatable)")
+                        help="at T seconds, release every subject (repeatable)")
     render.add_argument("--masks", metavar="MASKS.npz",
                         help="also write every frame's subject matte to this file: NumPy .npz, array 'masks', "
                              "frames x height x width, uint8 0-255 (255: sharp); streamed, so memory does not "

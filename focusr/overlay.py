@@ -16,6 +16,11 @@ GREEN = STATE_COLOURS[TrackState.LOCKED]
 RED = STATE_COLOURS[TrackState.LOST]
 
 
+def subject_colour(i: int) -> tuple[int, int, int]:
+    """The i-th subject kept's colour (BGR), the first green."""
+    return style.bgr(style.SUBJECT_COLOURS[i % len(style.SUBJECT_COLOURS)])
+
+
 def _ints(box: Box) -> tuple[int, int, int, int]:
     return tuple(int(round(v)) for v in box)
 

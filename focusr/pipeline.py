@@ -28,6 +28,7 @@ from focusr.render import RackFocus, Renderer, fit
 from focusr.schedule import DetectionSchedule
 from focusr.segment import Segmenter, grow_region
 from focusr.shown import Choice, RecentFrames, Shown, ShownFrames, resolve, tolerance
+from focusr.subjects import HELD, Kept, combined, current, shares, under
 from focusr.timing import FpsMeter, StageClock
 from focusr.track import NEAR_IOU, Tracker, nearby
 from focusr.types import Box, Detection, FrameResult, Pointer, Subject, TrackState
@@ -133,6 +134,8 @@ class FocusPipeline(param.Parameterized):
         self._detections_at = -1  # the frame they are of
         self._rounds: deque[tuple[int, list[Detection]]] = deque(maxlen=ROUNDS_KEPT)  # (frame, detections)
         self._scale = self.track_scale  # the tracking scale of the current subject
+        self._kept: list[Kept] = []  # subjects kept sharp besides the first (focusr.subjects)
+        self._picture: np.ndarray | None = None  # the matte the last frame was blurred with (all subjects)
 
     def stage(self, name: str) -> param.Parameterized:
         """A stage by its attribute name ("renderer", ...); "" is the pipeline itself."""
@@ -162,7 +165,9 @@ class FocusPipeline(param.Parameterized):
 
     @property
     def state(self) -> TrackState:
-        return self.tracker.state
+        """The first kept subject's state (IDLE: none kept)."""
+        subjects = self.subjects
+        return subjects[0][1] if subjects else TrackState.IDLE
 
     @property
     def detections_at(self) -> int:
@@ -179,12 +184,24 @@ class FocusPipeline(param.Parameterized):
         return self._schedule.cadence
 
     def release(self) -> None:
+        """Let every subject go (Escape)."""
+        self._release_first()
+        self._kept.clear()
+        self._picture = None
+        self._rack.clear()
+
+    def _release_first(self) -> None:
         self._subject_det = None
         self._origin = None
         self.tracker.release()
         self.segmenter.reset()
         self._matte = None
-        self._rack.clear()
+
+    @property
+    def subjects(self) -> list[tuple[Subject, TrackState]]:
+        """Every subject kept, the first first, with its state."""
+        trackers = [self.tracker, *(k.tracker for k in self._kept)]
+        return [(s, t.state) for t in trackers if (s := current(t)) is not None]
 
     def close(self) -> None:
         self.release()
@@ -238,6 +255,10 @@ class FocusPipeline(param.Parameterized):
         with clock("segment"):
             last = self._matte if self._matte is not None and self._matte.shape == frame.shape[:2] else None
             matte = last if sharp else guard("segment", last, self._segment, frame, update, index)
+            if self._kept:  # the blur grows with the distance from the nearest subject
+                matte = combined([matte, *guard("segment", [k.matte for k in self._kept], self._segment_kept,
+                                                frame, index)], frame.shape)
+            self._picture = matte
         with clock("render"):
             previous, mix = self._rack.step(t, self.rack_focus)
             out = frame if sharp else guard("render", frame, self.renderer.render, frame, matte, previous, mix)
@@ -250,10 +271,12 @@ class FocusPipeline(param.Parameterized):
         self._shown.add(Shown(index, tuple(self._detections), self._detections_at, hover, source,
                               self.tracker.box if subject is not None else None, subject.key if subject else None))
 
+        subjects = self.subjects
         result = FrameResult(
-            index=index, t=t, state=self.tracker.state, subject=self._current_subject(), matte=matte,
+            index=index, t=t, state=subjects[0][1] if subjects else TrackState.IDLE,
+            subject=subjects[0][0] if subjects else None, matte=matte,
             hover=hover, detections=list(self._detections), timings_ms=clock.ms, detected=fresh is not None,
-            warnings=self.notices + failed,
+            warnings=self.notices + failed, subjects=subjects,
         )
         return out, result
 
@@ -294,13 +317,21 @@ class FocusPipeline(param.Parameterized):
         self._shown.clear()  # boxes drawn at the old size: a click on one of those frames is taken as on this one
         self._origin = None
         self._matte = fit(self._matte, (h, w)) if self._matte is not None else None
+        self._picture = fit(self._picture, (h, w)) if self._picture is not None else None
         self._rack.rescale((h, w))
+        scaled_last = cv2.resize(last, (w, h), interpolation=cv2.INTER_AREA if fx < 1 else cv2.INTER_LINEAR)
         box = self.tracker.box
         if self.tracker.state != TrackState.IDLE and box is not None:
             self._scale = self._tracking_scale((box[0] * fx, box[1] * fy, box[2] * fx, box[3] * fy), w)
-            shrink = cv2.INTER_AREA if fx < 1 else cv2.INTER_LINEAR
-            small = self._tracking_copy(cv2.resize(last, (w, h), interpolation=shrink))
+            small = self._tracking_copy(scaled_last)
             self.tracker.rescale(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), self._scale, fx, fy)
+        for k in self._kept:
+            k.matte, k.detection = (fit(k.matte, (h, w)) if k.matte is not None else None), None
+            if k.tracker.box is not None:
+                bx = k.tracker.box
+                k.scale = self._tracking_scale((bx[0] * fx, bx[1] * fy, bx[2] * fx, bx[3] * fy), w)
+                small = self._tracking_copy(scaled_last, k.scale)
+                k.tracker.rescale(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), k.scale, fx, fy)
 
     def _tracking_scale(self, box, width: int) -> float:
         """The scale to track a subject of this box at: about track_size pixels long, at most
@@ -316,7 +347,8 @@ class FocusPipeline(param.Parameterized):
         own frame and waits for it; otherwise the schedule says when the background detector
         may start (it never modifies the frame it is given)."""
         fresh, fresh_at = None, None
-        urgent = self.tracker.state == TrackState.LOST or self.tracker.doubting  # at once: the detector decides
+        trackers = [self.tracker, *(k.tracker for k in self._kept)]
+        urgent = any(t.state == TrackState.LOST or t.doubting for t in trackers)  # at once: the detector decides
         if not self.detector.available:
             pass
         elif pointer.click is not None and not self.background_detection and pointer.shown is None:
@@ -330,7 +362,8 @@ class FocusPipeline(param.Parameterized):
             if got is not None:
                 fresh_at, fresh = got
             # tracked, in doubt or not: within a share of a core
-            tracking = self.tracker.state in (TrackState.LOCKED, TrackState.REACQUIRED)
+            held = [t.state for t in trackers if t.state != TrackState.IDLE]
+            tracking = bool(held) and all(state in HELD for state in held)
             share = self._schedule.share(pointer.hover, t, tracking, self.detect_share)  # every frame: follows the pointer
             if self._schedule.due(index, self.detect_interval, urgent) and self._background.submit(frame, index, share):
                 self._schedule.started(index)
@@ -350,9 +383,14 @@ class FocusPipeline(param.Parameterized):
         if source is not None and locked is not None and (  # its detection, compared where it was then
                 source is self._subject_det or iou(source.box, self.tracker.box_at(self._detections_at) or locked) >= 0.5):
             source = None
+        kept = [k.tracker.box for k in self._kept if k.tracker.box is not None]
+        if source is not None and any(source is k.detection or iou(source.box, k.tracker.box_at(self._detections_at)
+                                                                   or k.tracker.box) >= 0.5
+                                      for k in self._kept if k.tracker.box is not None):
+            source = None  # a subject kept besides the first: its own box says so
         box = self._hover.follow(source, self._detections_at, frame, index,
                                  lambda at: self._recent.since(at, frame.shape), now=now)
-        if source is None or (locked is not None and iou(box, locked) >= 0.5):  # or carried to now
+        if source is None or any(b is not None and iou(box, b) >= 0.5 for b in (locked, *kept)):  # or carried to now
             return None, None
         return source, replace(source, box=box, mask=None)
 
@@ -398,11 +436,13 @@ class FocusPipeline(param.Parameterized):
         return None, None
 
     def _track(self, frame, pointer: Pointer, index: int, t: float, dt: float, fresh, fresh_at):
-        if pointer.click is not None:
-            choice = self._resolve(frame, pointer, index)
-            if choice.kind != "keep":
-                self._lock(frame, pointer, choice, index, t)
-                return None
+        """A click's change of subjects, then each subject kept, followed to this frame (the
+        first's update is returned, for its matte)."""
+        if pointer.click is not None and self._click(frame, pointer, index, t):
+            return None  # the first subject was locked on this frame
+        if self._kept:  # a walker is one subject's only
+            fresh, *theirs = shares(fresh, fresh_at, [self.tracker, *(k.tracker for k in self._kept)])
+            self._track_kept(frame, dt, theirs, fresh_at, index)
         if self.tracker.state == TrackState.IDLE:
             return None
         small = self._tracking_copy(frame)
@@ -414,6 +454,72 @@ class FocusPipeline(param.Parameterized):
         if fresh is not None:  # which of the new detections is the subject (for the hover box)
             self._subject_det = update.detection
         return update
+
+    def _click(self, frame, pointer: Pointer, index: int, t: float) -> bool:
+        """What a click does to the subjects kept (`Pointer.mode`, `types.CLICK_MODES`); True
+        if it locked the first subject on this frame. A plain click starts over with one
+        subject; one on the subject already first keeps it (and lets the others go)."""
+        if pointer.mode == "lock":
+            choice = self._resolve(frame, pointer, index)
+            if self._kept:
+                self._kept.clear()
+                self._rack.begin(self._picture, frame.shape[:2], t)
+            if choice.kind != "keep":
+                self._lock(frame, pointer, choice, index, t)
+                return True
+            return False
+        tol = tolerance(frame.shape)
+        shown = pointer.shown if pointer.shown is not None else index
+        hit = under([(self, self.tracker.box_at(shown) or self.tracker.box)]
+                    + [(k, k.tracker.box_at(shown) or k.tracker.box) for k in self._kept
+                       if k.tracker.state != TrackState.IDLE], pointer.click, tol) \
+            if self.tracker.state != TrackState.IDLE or self._kept else None
+        if hit is not None and self.tracker.state == TrackState.IDLE and hit is self:
+            hit = None
+        if hit is not None:  # on a kept subject: "toggle" and "remove" let it go, "add" keeps it
+            if pointer.mode in ("toggle", "remove"):
+                previous = self._picture
+                if hit is self:
+                    self._release_first()
+                else:
+                    self._kept.remove(hit)
+                self._rack.begin(previous, frame.shape[:2], t)
+            return False
+        if pointer.mode == "remove":
+            return False
+        choice = self._resolve(frame, pointer, index)
+        if choice.kind == "keep":
+            return False
+        if self.tracker.state == TrackState.IDLE:
+            self._lock(frame, pointer, choice, index, t)
+            return True
+        kept = Kept.like(self.tracker, self.segmenter)
+        self._lock(frame, pointer, choice, index, t, kept)
+        self._kept.append(kept)
+        return False
+
+    def _track_kept(self, frame, dt: float, theirs: list, fresh_at, index: int) -> None:
+        """Each subject kept besides the first, on its own, with its share of the detections
+        (`subjects.shares`; None: none new)."""
+        copies: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        for k, mine in zip(self._kept, theirs):
+            if k.scale not in copies:
+                small = self._tracking_copy(frame, k.scale)
+                copies[k.scale] = small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+            small, hsv = copies[k.scale]
+            update = k.tracker.update(small, hsv, dt, mine, index=index, detected_at=fresh_at)
+            k.fresh = update.detection
+            if mine is not None:
+                k.detection = update.detection
+
+    def _segment_kept(self, frame, index: int) -> list[np.ndarray | None]:
+        """The mattes of the subjects kept besides the first; a lost one's stays where it was."""
+        for k in self._kept:
+            box = k.tracker.box
+            if k.tracker.state in HELD and box is not None:
+                k.matte = k.segmenter.segment(frame, box, index, detection=k.fresh,
+                                              is_person=self.detector.is_person(k.tracker.subject.label))
+        return [k.matte for k in self._kept]
 
     def _to_now(self, fresh, fresh_at, frame, index: int):
         """New detections of an earlier frame, with those that could be the locked subject
@@ -457,15 +563,9 @@ class FocusPipeline(param.Parameterized):
             self._matte = None
         return self._matte
 
-    def _tracking_copy(self, frame):
-        return cv2.resize(frame, None, fx=self._scale, fy=self._scale, interpolation=cv2.INTER_AREA) \
-            if self._scale < 1 else frame
-
-    def _current_subject(self) -> Subject | None:
-        subject, box = self.tracker.subject, self.tracker.box
-        if subject is None or box is None:
-            return subject
-        return Subject(box=box, label=subject.label, kind=subject.kind, key=subject.key)
+    def _tracking_copy(self, frame, scale: float | None = None):
+        scale = self._scale if scale is None else scale
+        return cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
 
     def _resolve(self, frame, pointer: Pointer, index: int) -> Choice:
         """What the click meant, on the frame it was made on (`shown.resolve`). A click on the
@@ -503,13 +603,13 @@ class FocusPipeline(param.Parameterized):
             return Choice("keep")
         return choice
 
-    def _lock(self, frame, pointer: Pointer, choice: Choice, index: int, t: float) -> None:
+    def _lock(self, frame, pointer: Pointer, choice: Choice, index: int, t: float, kept: Kept | None = None) -> None:
         """Lock at once onto the chosen detection, or a region grown from the click, as it was on
-        the frame it was shown on, carried from there to this frame (`focusr.carry`)."""
-        previous = self._matte
+        the frame it was shown on, carried from there to this frame (`focusr.carry`): as the
+        first subject, or as one `kept` besides it."""
+        previous = self._picture
         self._subject_key += 1
         det = choice.detection
-        self._subject_det = choice.source
         at = choice.at if det is not None else (pointer.shown if pointer.shown is not None else index)
         past = self._recent.since(at, frame.shape)
         if past is None:  # that frame is gone (or of another size): this one is the nearest
@@ -529,17 +629,24 @@ class FocusPipeline(param.Parameterized):
         carried = self._followed(choice, at, frame, index) if det is not None else None
         carried = carried or carry(past, box, mask)
         now = carried[-1]
-        self.segmenter.reset()
+        tracker, segmenter = (self.tracker, self.segmenter) if kept is None else (kept.tracker, kept.segmenter)
+        segmenter.reset()
         if seed is not None:
-            self.segmenter.seed(frame, *seed, index)  # of an earlier frame: it moves with the box
+            segmenter.seed(frame, *seed, index)  # of an earlier frame: it moves with the box
         # CSRT's cost grows with the subject's size in pixels: track big subjects on a smaller copy
-        self._scale = self._tracking_scale(now, frame.shape[1])
-        small = self._tracking_copy(frame)
-        self.tracker.lock(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), self._scale,
-                          Subject(now, label, kind, self._subject_key), group, index=index, carried=carried,
-                          seen=self._seen(choice.source))
+        scale = self._tracking_scale(now, frame.shape[1])
+        small = self._tracking_copy(frame, scale)
+        tracker.lock(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), scale,
+                     Subject(now, label, kind, self._subject_key), group, index=index, carried=carried,
+                     seen=self._seen(choice.source))
+        self._rack.begin(previous, frame.shape[:2], t)  # from the subjects before, or from all-sharp
+        if kept is not None:
+            kept.scale, kept.detection = scale, choice.source
+            kept.matte = segmenter.segment(frame, tracker.box, index, is_person=self.detector.is_person(label))
+            return
+        self._subject_det = choice.source
+        self._scale = scale
         self._origin = (index, self.tracker.box)
-        self._rack.begin(previous, frame.shape[:2], t)  # from the old subject, or from all-sharp
         if self._first_sharp(t):  # the first matte is made on the next frame, when it is seen
             self._matte = None
         else:
@@ -600,13 +707,13 @@ class FocusPipeline(param.Parameterized):
         return box, mask
 
     def _draw(self, out: np.ndarray, hover: Detection | None, t: float) -> None:
-        box = self.tracker.box
-        subject = self.tracker.subject
         if hover is not None:
             overlay.dashed_box(out, hover.box, overlay.AMBER)
-        if box is not None and self.tracker.state != TrackState.IDLE:
-            colour = overlay.GREEN if self.tracker.state != TrackState.LOST else overlay.RED
-            overlay.lock_box(out, box, t, colour)
+        subjects = self.subjects
+        for i, (subject, state) in enumerate(subjects):  # the first green, the others each in its own colour
+            colour = overlay.RED if state == TrackState.LOST else overlay.subject_colour(i)
+            overlay.lock_box(out, subject.box, t, colour)
         if self.show_status:
             note = "reduced mode" if self.notices else ""
-            overlay.status(out, self.tracker.state, subject.label if subject else None, self._fps.fps, note)
+            label = " + ".join(s.label for s, _ in subjects) if subjects else None
+            overlay.status(out, subjects[0][1] if subjects else TrackState.IDLE, label, self._fps.fps, note)

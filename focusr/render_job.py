@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from focusr.__main__ import check_ctrl_c, ctrl_c
-from focusr.cli import FocusEvent, load_models, make_pipeline, parse_focus, parse_time
+from focusr.cli import CLICK_OPTIONS, FocusEvent, load_models, make_pipeline, parse_focus, parse_time
 from focusr.media import SUFFIXES as OUTPUT_SUFFIXES
 from focusr.outputs import Outputs, nothing_written
 from focusr.video import InputError
@@ -37,7 +37,7 @@ class Interrupted(KeyboardInterrupt):
 
 @dataclass(frozen=True)
 class Event:
-    option: str  # "--focus" or "--release"
+    option: str  # "--focus", "--add", "--remove" or "--release"
     text: str  # as the user typed it
     at: FocusEvent
 
@@ -50,9 +50,12 @@ class Event:
 
 
 def parse_events(args) -> list[Event]:
-    events = [Event("--focus", text, parse_focus(text)) for text in args.focus]
+    """Every click and release, in time order; at one time: --focus, --add, --remove, --release.
+    One click a frame, as on the page: clicks at one time go on consecutive frames."""
+    events = [Event(option, text, parse_focus(text, option)) for option in CLICK_OPTIONS
+              for text in getattr(args, option.lstrip("-"), [])]
     events += [Event("--release", text, FocusEvent(parse_time(text), None)) for text in args.release]
-    return sorted(events, key=lambda e: e.t)  # stable: at one time, a --focus comes before a --release
+    return sorted(events, key=lambda e: e.t)
 
 
 def check_events(events: list[Event], info, source) -> None:
@@ -118,7 +121,7 @@ def _render(args, events, pipeline, reader, outputs: Outputs) -> int:
         warmup_ms = round((time.perf_counter() - loading) * 1000.0, 1)  # in no frame's timings
         for notice in notices:
             print(f"focusr: warning: {notice}", file=sys.stderr)
-        if not any(e.at.point is not None for e in events):  # said now, before a long render, and in the summary
+        if not any(e.at.point is not None and e.at.mode != "remove" for e in events):  # said now, and in the summary
             print("focusr: hint: no --focus given, so no subject will be in focus and the frames are written "
                   "unblurred; add --focus T:X,Y (seconds:pixels) to pick one", file=sys.stderr)
         source = probe(args.input)  # the exact frame rate (30000/1001, not 29.97002997) and the sound
@@ -130,7 +133,7 @@ def _render(args, events, pipeline, reader, outputs: Outputs) -> int:
         started = True
         if args.masks:  # streamed: one frame in memory, whatever the clip's length
             mattes = MattesWriter(outputs.temp("--masks"), (info.width, info.height))
-        frames, pending = _frames(events, pipeline, reader, writer, mattes)
+        frames, pending, applied = _frames(events, pipeline, reader, writer, mattes)
         if not frames:
             raise InputError(f"{args.input}: no frames could be decoded")
         writer.close()
@@ -138,7 +141,7 @@ def _render(args, events, pipeline, reader, outputs: Outputs) -> int:
         late = [n for n in pipeline.notices if not any(n in m for m in notices)]
         if mattes is not None:
             mattes.close()
-        facts = summary(frames, events, pending, info)
+        facts = summary(frames, applied, pending, info)
         facts["output"] = {"video": written_as, "changes": changes}
         if args.report:
             doc = report(args.input, info, frames, pipeline.notices, facts, warmup_ms)
@@ -168,7 +171,7 @@ def _frames(events, pipeline, reader, writer, mattes):
     from focusr.types import Pointer
 
     info = reader.info
-    frames, pending = [], list(events)
+    frames, pending, applied = [], list(events), []
     bar = tqdm(total=info.frames or None, unit="frame", desc="render", file=sys.stderr, dynamic_ncols=True,
                mininterval=0.1 if sys.stderr.isatty() else 5.0)
     try:
@@ -177,9 +180,15 @@ def _frames(events, pipeline, reader, writer, mattes):
             t = index / info.fps
             click, release = None, False
             while pending and pending[0].t <= t + 1e-9:
-                point = pending.pop(0).at.point
-                release, click = (True, None) if point is None else (release, point)
-            out, result = pipeline.process(frame, Pointer(click=click, release=release), t=t)
+                if click is not None and pending[0].at.point is not None:
+                    break  # one click a frame, as on the page: the next goes on the next frame
+                e = pending.pop(0)
+                release, click = (True, None) if e.at.point is None else (release, e)
+            pointer = Pointer(click=click.at.point, mode=click.at.mode, release=release) if click is not None \
+                else Pointer(release=release)
+            if click is not None:
+                applied.append((click, index))
+            out, result = pipeline.process(frame, pointer, t=t)
             writer.write(out)
             if mattes is not None:
                 mattes.write(result.matte)
@@ -189,23 +198,32 @@ def _frames(events, pipeline, reader, writer, mattes):
             bar.update(1)
     finally:
         bar.close()
-    return frames, pending
+    return frames, pending, applied
 
 
-def summary(frames: list[dict], events: list[Event], pending: list[Event], info) -> dict:
-    """What happened, in JSON types: the end summary and the report's "summary" both say this."""
+def summary(frames: list[dict], applied: list[tuple[Event, int]], pending: list[Event], info) -> dict:
+    """What happened, in JSON types: the end summary and the report's "summary" both say this.
+    `applied`: each click and the frame it was made on. A subject's span is from its click while
+    it is kept (until a plain click, a release or its --remove)."""
     n, fps = len(frames), info.fps
     subjects = []
-    for i, e in enumerate(events):
-        if e.at.point is None:
+    for e, at in applied:
+        if e.at.mode == "remove":
             continue
-        end = events[i + 1].t if i + 1 < len(events) else float("inf")
-        span = [f for f in frames if e.t - 1e-9 <= f["t"] < end - 1e-9]
-        held = [f for f in span if f["state"] in LOCKED]
-        labels = Counter(f["label"] for f in held if f["label"])
+        before = {s["key"] for s in frames[at - 1]["subjects"]} if at > 0 else set()
+        now = {s["key"] for s in frames[at]["subjects"]}
+        new = now - before
+        key = max(new) if new else (frames[at]["subjects"][0]["key"] if e.at.mode == "lock" and now else None)
+        end = at
+        while end < n and any(s["key"] == key for s in frames[end]["subjects"]):
+            end += 1
+        mine = [next(s for s in f["subjects"] if s["key"] == key) for f in frames[at:end]]
+        held = [s for s in mine if s["state"] in LOCKED]
+        labels = Counter(s["label"] for s in held if s["label"])
+        span = max(end - at, 1)  # a click that kept nothing: its own frame
         subjects.append({
-            "event": str(e), "from_s": round(e.t, 3), "to_s": round(min(end, n / fps), 3), "frames": len(span),
-            "locked_frames": len(held), "locked_share": round(len(held) / len(span), 4) if span else 0.0,
+            "event": str(e), "from_s": round(at / fps, 3), "to_s": round((at + span) / fps, 3), "frames": span,
+            "locked_frames": len(held), "locked_share": round(len(held) / span, 4),
             "label": labels.most_common(1)[0][0] if labels else None,
         })
     lost, start = [], None

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 REGION_MARGIN = 0.15
 SCALE_DEADBAND = 0.06  # box size changes below this share do not rescale the matte: tracker wobble, not motion
 SHIFT_DEADBAND = 1.0  # px; box centre shifts below this do not move the matte, so a still subject does not shimmer
+EMPTY_CUT = 0.1  # a GrabCut cut-out smaller than this share of the box found nothing
 MATTE_CUT = 0.5  # matte value above which a pixel counts as the subject when seeding GrabCut
 
 # Person segmenter (MediaPipe selfie model)
@@ -192,7 +193,13 @@ class Segmenter(param.Parameterized):
         self.error: str | None = None
         self.failure: models.ModelUnavailable | None = None  # why it is missing, in parts (the Models section)
         self._timestamp_ms = 0
+        self._model_owner: Segmenter | None = None  # another subject's segmenter whose model this one uses
         self.reset()
+
+    def share_model(self, owner: Segmenter) -> None:
+        """Cut out with `owner`'s person model (one MediaPipe segmenter per session, whatever
+        the number of subjects: it is a few hundred ms and tens of MB to start)."""
+        self._model_owner = owner
 
     def reset(self) -> None:
         self._crop: np.ndarray | None = None  # float32 0..1 matte over _region
@@ -222,6 +229,8 @@ class Segmenter(param.Parameterized):
         return self._person_segmenter() is not None
 
     def _person_segmenter(self):
+        if self._model_owner is not None:
+            return self._model_owner._person_segmenter()
         if self._mp is None and self.error is None:
             try:
                 from mediapipe.tasks.python import BaseOptions, vision
@@ -341,8 +350,9 @@ class Segmenter(param.Parameterized):
 
         x1, y1, x2, y2 = expand(box, frame.shape, REGION_MARGIN)
         crop = np.ascontiguousarray(cv2.cvtColor(frame[y1:y2, x1:x2], cv2.COLOR_BGR2RGB))
-        self._timestamp_ms += TIMESTAMP_STEP_MS
-        result = seg.segment_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=crop), self._timestamp_ms)
+        clock = self._model_owner or self  # the model's video timestamps only go up, whoever asks
+        clock._timestamp_ms += TIMESTAMP_STEP_MS
+        result = seg.segment_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=crop), clock._timestamp_ms)
         masks = result.confidence_masks
         conf = masks[0].numpy_view() if len(masks) == 1 else 1.0 - masks[0].numpy_view()
         conf = conf.reshape(crop.shape[:2]).astype(np.float32)
@@ -392,4 +402,11 @@ class Segmenter(param.Parameterized):
                 fg = np.zeros((h, w), bool)
                 fg[max(by1, 0) : by2, max(bx1, 0) : bx2] = True
         fg = solidify(component_at(fg, ((bx1 + bx2) / 2, (by1 + by2) / 2))) if fg.any() else fg
+        if fg.sum() < EMPTY_CUT * max((bx2 - bx1) * (by2 - by1), 1):
+            # GrabCut took the subject for background (its colours are the background's): a tracked
+            # subject is never cut out to nothing; its last cut-out, moved with it, else its box
+            if warped is not None and warped.shape == (ch, cw) and (warped > MATTE_CUT).any():
+                return warped
+            fg = np.zeros((h, w), bool)
+            fg[max(by1, 0) : by2, max(bx1, 0) : bx2] = True
         return cv2.resize(fg.astype(np.float32), (cw, ch), interpolation=cv2.INTER_LINEAR)  # region-sized

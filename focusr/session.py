@@ -30,7 +30,7 @@ from focusr import frames, model_status, models
 from focusr.model_status import ModelStatus
 from focusr.pipeline import FocusPipeline
 from focusr.timing import StageClock
-from focusr.types import Pointer, TrackState
+from focusr.types import CLICK_MODES, Pointer, TrackState
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +79,15 @@ class PointerInbox:
     hover: tuple[float, float] | None = None
     click: tuple[float, float] | None = None
     click_seq: int | None = None  # the reply on screen when it was made
+    click_mode: str = "lock"  # what it does (types.CLICK_MODES)
     release: bool = False
 
     def take(self, shown: dict[int, int]) -> Pointer:
         """`shown`: reply seq -> pipeline frame index, for the frames recently sent back."""
         click, seq, self.click, self.click_seq = self.click, self.click_seq, None, None
         pointer = Pointer(hover=self.hover, click=click, release=self.release and click is None,
-                          shown=shown.get(seq) if click is not None and seq is not None else None)
+                          shown=shown.get(seq) if click is not None and seq is not None else None,
+                          mode=self.click_mode)
         if pointer.release:
             self.release = False
         return pointer
@@ -156,12 +158,14 @@ class FocusSession(param.Parameterized):
             self._inbox.hover = self._point(point)
             self._changed()
 
-    def click(self, point, seq=None) -> None:
-        """A click at `point` (frame pixels) on the reply `seq` that was on screen."""
+    def click(self, point, seq=None, mode: str = "lock") -> None:
+        """A click at `point` (frame pixels) on the reply `seq` that was on screen; `mode`: what
+        it does to the subjects kept (types.CLICK_MODES; anything else is a plain click)."""
         p = self._point(point)
         if p is not None:
             with self._lock:
                 self._inbox.click = p
+                self._inbox.click_mode = mode if mode in CLICK_MODES else "lock"
                 self._inbox.click_seq = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
                 self._changed()
 

@@ -58,6 +58,13 @@ class Pointer:
     click: Point | None = None
     release: bool = False
     shown: int | None = None  # the frame on screen when the click was made (its index); None: this one
+    mode: str = "lock"  # what the click does: one of CLICK_MODES
+
+
+# What a click does to the subjects kept sharp: "lock" starts over with the one clicked; "add"
+# keeps it too; "remove" lets the kept one clicked go; "toggle" (Ctrl-click) adds, or removes
+# a kept one.
+CLICK_MODES = ("lock", "add", "remove", "toggle")
 
 
 @dataclass
@@ -65,13 +72,14 @@ class FrameResult:
     index: int
     t: float
     state: TrackState
-    subject: Subject | None
-    matte: np.ndarray | None  # uint8 0..255, frame-sized: how sharp each pixel is kept
+    subject: Subject | None  # the first of `subjects` (None: none kept)
+    matte: np.ndarray | None  # uint8 0..255, frame-sized: how sharp each pixel is kept (all subjects)
     hover: Detection | None
     detections: list[Detection]
     timings_ms: dict[str, float] = field(default_factory=dict)
     detected: bool = False  # whether new detections arrived on this frame
     warnings: list[str] = field(default_factory=list)
+    subjects: list[tuple[Subject, TrackState]] = field(default_factory=list)  # every subject kept, first first
 
     def summary(self) -> dict:
         """What a frame's reply says about it, in JSON types: the page's header and the CLI's
@@ -84,4 +92,6 @@ class FrameResult:
             "hover": rounded(self.hover.box if self.hover else None),
             "hover_label": self.hover.label if self.hover else None,
             "detected": self.detected,
+            "subjects": [{"key": s.key, "label": s.label, "state": state.value, "box": rounded(s.box)}
+                         for s, state in self.subjects],
         }

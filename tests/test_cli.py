@@ -59,6 +59,46 @@ def test_render_writes_video_masks_and_report(clip, tmp_path):
     assert rep["frames"][10]["box"] is not None and "render" in rep["frames"][10]["timings_ms"]
 
 
+def test_render_keeps_two_subjects_with_add_and_lets_one_go_with_remove(tmp_path):
+    """--focus and --add at 0 s keep two objects sharp (no detector here: each a region grown from
+    its click); --remove at 2 s lets the first go and the second stays. Checked on the masks
+    against each object's true mask, and in the report and the summary."""
+    n = 45
+    a = Thing((100, 80), (40, 160, 230), 1, linear((110, 120), (200, 130), n))
+    b = Thing((90, 90), (60, 200, 90), 3, linear((370, 250), (300, 240), n), shape="rect")
+    scene = make_scene(n, things=[a, b])
+    path = tmp_path / "two.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15, (480, 360))
+    for f in scene.frames:
+        writer.write(f)
+    writer.release()
+    out, masks, report = tmp_path / "out.mp4", tmp_path / "m.npz", tmp_path / "r.json"
+    res = run("render", path, "-o", out, "--focus", "0:110,120", "--add", "0:370,250", "--remove", "2:175,127",
+              "--masks", masks, "--report", report)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    m = np.load(masks)["masks"] > 127
+    iou = lambda i, truth: (m[i] & truth).sum() / (m[i] | truth).sum()  # noqa: E731
+    both = [iou(i, a.mask_at(i, m.shape[1:]) | b.mask_at(i, m.shape[1:])) for i in range(2, 29)]
+    # after: how much of the second is sharp (GrabCut's cut-out of it wavers between 0.5 and 1 whoever
+    # keeps it), how much of the first, and of the rest of the frame
+    after = [(m[i][b.mask_at(i, m.shape[1:])].mean(), m[i][a.mask_at(i, m.shape[1:])].mean(),
+              m[i][~b.mask_at(i, m.shape[1:])].sum() / b.mask_at(i, m.shape[1:]).sum()) for i in range(32, n)]
+    on_b, on_a, elsewhere = (np.array(v) for v in zip(*after))
+    print(f"both kept: mask IoU {np.mean(both):.2f}; after --remove, sharp: the second {on_b.mean():.2f} "
+          f"(min {on_b.min():.2f}), the first {on_a.max():.2f}, elsewhere {elsewhere.max():.2f} of its area")
+    assert np.mean(both) >= 0.7
+    assert on_b.min() >= 0.4 and on_a.max() < 0.05 and elsewhere.max() < 0.2
+    rep = json.loads(report.read_text())
+    assert [len(f["subjects"]) for f in rep["frames"][2:29]] == [2] * 27
+    assert [len(f["subjects"]) for f in rep["frames"][32:]] == [1] * (n - 32)
+    events = {s["event"]: s for s in rep["summary"]["subjects"]}
+    assert set(events) == {"--focus 0:110,120", "--add 0:370,250"}
+    assert events["--focus 0:110,120"]["to_s"] == pytest.approx(2.0, abs=0.1)
+    assert events["--add 0:370,250"]["to_s"] == pytest.approx(n / 15, abs=0.1)
+    assert all(s["locked_share"] >= 0.9 for s in events.values())
+    assert "--add 0:370,250 (0.07-3.00 s): object locked in" in res.stderr, res.stderr
+
+
 @pytest.mark.parametrize("args,needle", [
     (["render", "/no/such.mp4", "-o", "{tmp}/o.mp4"], "no such file"),
     (["render", "{notvideo}", "-o", "{tmp}/o.mp4"], "not a video"),
@@ -67,6 +107,9 @@ def test_render_writes_video_masks_and_report(clip, tmp_path):
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--focus", "99:10,10"], "past the end"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--focus", "banana"], "expected T:X,Y"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--release", "-1"], "seconds"),
+    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--add", "banana"], "--add banana: expected T:X,Y"),
+    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--remove", "0:900,100"], "outside"),
+    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--add", "-2:10,10"], "--add -2:10,10: T must be"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--interval", "0"], "--interval must be between 1 and 60"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--blur", "100"], "--blur must be between 0 and 40"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--focus", "-1:10,10"], "--focus -1:10,10: T must be"),

@@ -406,7 +406,7 @@ def test_the_report_leaves_the_warm_up_out_of_the_frames_and_has_no_hover(render
     frames = rep["frames"]
     assert rep["warmup_ms"] > 0
     assert not [f for f in frames if "hover" in f or "hover_label" in f]
-    assert set(frames[0]) == {"index", "t", "state", "label", "box", "detected", "timings_ms"}
+    assert set(frames[0]) == {"index", "t", "state", "label", "box", "detected", "subjects", "timings_ms"}
     detections = [f["timings_ms"]["detect"] for f in frames[1:] if f["detected"]]
     assert len(detections) >= 5
     first, typical = frames[0]["timings_ms"]["detect"], float(np.median(detections))

@@ -99,3 +99,17 @@ def test_a_box_outside_the_frame_still_gives_a_region_inside_it():
     seg = Segmenter()
     frame = make_scene(1, things=[Thing((90, 70), (40, 160, 230), 1, still((200, 150), 1))]).frames[0]
     assert seg.segment(frame, (500, 300, 620, 420), 0, is_person=False).shape == (360, 480)
+
+
+def test_a_subject_grabcut_takes_for_background_is_never_cut_out_to_nothing():
+    """The red-brown block of the crossing footage has the background's colours: GrabCut put all
+    of it in the background and the subject was blurred with the rest. The cut-out falls back
+    to its box (then to its last cut-out, moved with it)."""
+    from scripted import crossing_scene
+
+    scene = crossing_scene(20)
+    for k in range(4):
+        seg = Segmenter()
+        truth = scene.things[k].mask_at(10, scene.frames[10].shape[:2])
+        sharp = seg.segment(scene.frames[10], scene.things[k].box_at(10), 10, is_person=False) > 127
+        assert (sharp & truth).sum() / (sharp | truth).sum() >= 0.7, k

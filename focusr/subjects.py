@@ -1,0 +1,98 @@
+"""Several subjects: those kept sharp besides the first (a Ctrl-click, or `--add`), each with its
+own tracker and cut-out made with the pipeline's settings, tracked and re-acquired on its own;
+and what they share: one picture (the blur grows with the distance from the nearest subject,
+so the mattes combine by their maximum) and the detections (a walker is one subject's only).
+
+The first subject stays the pipeline's own (`FocusPipeline.tracker`, `.segmenter`): its
+click is carried from the frame it was made on, its detections carried by flow to now, and
+the chain of detections keeps it off a lamp post. Those kept besides it take the detector's
+boxes as they come (`Tracker.update` compares them where the subject was on their frame).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import param
+
+from focusr.geometry import area, distance, iou
+from focusr.segment import Segmenter
+from focusr.track import Tracker
+from focusr.types import Box, Detection, Subject, TrackState
+
+HELD = (TrackState.LOCKED, TrackState.REACQUIRED)
+SHARE_MIN_IOU = 0.1  # a detection overlapping a subject's box less than this is not matched to it
+
+
+def settings(stage: param.Parameterized) -> dict:
+    """A stage's parameter values, to make another like it."""
+    return {k: v for k, v in stage.param.values().items() if k != "name"}
+
+
+@dataclass
+class Kept:
+    """A subject kept besides the first: its own tracker and segmenter (sharing the first's
+    person model), the scale it is tracked at, its last matte and its newest detection."""
+
+    tracker: Tracker
+    segmenter: Segmenter
+    scale: float = 1.0
+    matte: np.ndarray | None = None
+    detection: Detection | None = None  # the detection it took in the newest round (the hover box skips it)
+    fresh: Detection | None = field(default=None, repr=False)  # the one it took on this frame, for its matte
+
+    @classmethod
+    def like(cls, tracker: Tracker, segmenter: Segmenter) -> Kept:
+        """One with the settings of the first subject's stages."""
+        seg = Segmenter(**settings(segmenter))
+        seg.share_model(segmenter)
+        return cls(Tracker(**settings(tracker)), seg)
+
+    @property
+    def subject(self) -> Subject | None:
+        return current(self.tracker)
+
+
+def current(tracker: Tracker) -> Subject | None:
+    """A tracker's subject with its box now (None: it keeps nobody)."""
+    subject, box = tracker.subject, tracker.box
+    if subject is None or tracker.state == TrackState.IDLE:
+        return None
+    return subject if box is None else Subject(box=box, label=subject.label, kind=subject.kind, key=subject.key)
+
+
+def combined(mattes: list[np.ndarray | None], shape) -> np.ndarray | None:
+    """One matte for the picture: each pixel as sharp as the subject that keeps it sharpest."""
+    ready = [m for m in mattes if m is not None and m.shape == tuple(shape[:2])]
+    if not ready:
+        return None
+    return ready[0] if len(ready) == 1 else np.maximum.reduce(ready)
+
+
+def shares(detections: list[Detection] | None, at: int | None, trackers: list[Tracker]) -> list:
+    """For each tracker, the detections it may take: one each, matched one to one by overlap
+    with where the subjects were on the detections' frame (the best overlap first), and those
+    matched to nobody, which anyone may take (to re-acquire). Two walkers who cross keep to
+    their own detections; without this, both trackers could snap to the one in front."""
+    if detections is None or len(trackers) < 2:
+        return [detections] * len(trackers)
+    boxes = [(t.box_at(at) or t.box) if t.state != TrackState.IDLE else None for t in trackers]
+    pairs = sorted(((iou(d.box, b), i, j) for i, b in enumerate(boxes) if b is not None
+                    for j, d in enumerate(detections)), reverse=True)
+    owner: dict[int, int] = {}
+    for score, i, j in pairs:
+        if score < SHARE_MIN_IOU:
+            break
+        if j not in owner and i not in owner.values():
+            owner[j] = i
+    return [[d for j, d in enumerate(detections) if owner.get(j, i) == i] for i in range(len(trackers))]
+
+
+def under(boxes: list[tuple[object, Box | None]], point, tol: float):
+    """Of (owner, box) pairs, the owner whose box is at most `tol` px from `point`, the
+    smallest box first (one subject in front of another); None: no kept subject there."""
+    near = [(owner, box) for owner, box in boxes if box is not None and distance(box, point) <= tol]
+    if not near:
+        return None
+    return min(near, key=lambda ob: area(ob[1]))[0]
