@@ -301,7 +301,6 @@ def run(args) -> int:
     from focusr.cli import load_models
     from focusr.detect import Detector
     from focusr.pipeline import FocusPipeline
-    from focusr.session import FocusSession
     from focusr.video import InputError
 
     try:
@@ -314,6 +313,8 @@ def run(args) -> int:
         raise InputError("--frames must be between 10 and 100000")
     if not (1 <= args.interval <= 60):
         raise InputError("--interval must be between 1 and 60")
+    if not (1 <= args.subjects <= 8):
+        raise InputError("--subjects must be between 1 and 8")
     frames = read_frames(args.video, (w, h), args.frames)
     labels = models.parse_labels(args.person_labels) or models.person_labels()
     segmenter = getattr(args, "segmenter", "") or ""
@@ -366,43 +367,19 @@ def run(args) -> int:
     del payloads
 
     # focusr, through the dashboard's own per-frame path
-    seg = pipeline.segmenter
-    counts = {"mediapipe": 0, "mediapipe (nothing found)": 0, "grabcut": 0, "grabcut (nothing found)": 0}
-    for method, key in (("_person", "mediapipe"), ("_grabcut", "grabcut")):  # count its branches as it runs
-        if callable(getattr(seg, method, None)):
-            setattr(seg, method, _counting(getattr(seg, method), counts, key))
-    session = FocusSession(on_output=lambda payload: None, pipeline=pipeline)
-    session.jpeg_quality = JPEG_QUALITY
     payloads = [wire.pack({"seq": i}, wire.encode_jpeg(f, JPEG_QUALITY)) for i, f in enumerate(frames)]
-    # as on the page: before the timed frames, the pointer rests on the click point over the
-    # first frame until a hover box shows what can be focused there (the background detector's
-    # first result, model warm-up included), or HOVER_WAIT_S has passed; the click is on that frame
-    shown, deadline = None, time.perf_counter() + HOVER_WAIT_S
-    while shown is None and time.perf_counter() < deadline:
-        header = wire.unpack(session.handle(payloads[0], Pointer(hover=click)))[0]
-        shown = pipeline.frame_index if header["hover"] is not None else None
-        time.sleep(0.01)
-    first_click = Pointer(hover=click, click=click, shown=shown)
-    timings, lock, locked, box = [], None, 0, None
-    for i, p in enumerate(payloads):
-        if i == warm:
-            start = time.perf_counter()
-        reply = session.handle(p, first_click if i == 0 else Pointer())
-        t = session.records[-1].timings_ms
-        timings.append({s: t.get(s, 0.0) for s in STAGES})
-        header = wire.unpack(reply)[0]
-        locked += header["state"] in ("locked", "reacquired")
-        box = header["box"]
-        if i == 0:
-            lock = {"label": header["label"], "box": header["box"]}
-    focusr_result = summarise("focusr", timings, time.perf_counter() - start, warm)
-    session.close(wait=60.0)  # its worker closes the pipeline, which waits for a detection under way
-    focusr_result.update(detections=pipeline.detector.runs, segments={k: v for k, v in counts.items() if v or "(" not in k},
-                         lock=lock, tracked_frames=locked, final_box=box)
+    focusr_result = focusr_pass("focusr", pipeline, payloads, [click], warm)
+    results = [naive_result, focusr_result]
+    if args.subjects > 1:  # the same with several subjects kept: Ctrl-clicks on the next largest
+        more = FocusPipeline(detect_interval=args.interval, overlays=False)
+        more.detector.param.update(weights=args.weights, person_labels=labels)
+        more.segmenter.person_model = segmenter
+        load_models(more, args.weights, segmenter, (h, w), args.person_labels)
+        clicks = [click, *choose_clicks(Detector(**settings), frames[0], args.subjects - 1, besides=click)]
+        results.append(focusr_pass(f"focusr-{args.subjects}", more, payloads, clicks, warm))
     if torch is not None:
         torch.set_num_threads(threads)
 
-    results = [naive_result, focusr_result]
     ratio = focusr_result["fps"] / max(naive_result["fps"], 1e-9)
     if args.json:
         for r in results:
@@ -428,18 +405,75 @@ def run(args) -> int:
         print(f"{r['name']:>8} locked {lk.get('label')} at {lk.get('box')}, tracked {r['tracked_frames']}/{n} frames, "
               f"last box {r['final_box']}")
     print(f"ratio focusr/naive: {ratio:.2f}x")
+    if len(results) > 2:
+        many = results[2]
+        print(f"{many['subjects_kept']} subjects kept (of {args.subjects} clicked, on the last frame): "
+              f"{many['fps']:.1f} fps, {many['fps'] / max(focusr_result['fps'], 1e-9):.0%} of one subject's "
+              f"{focusr_result['fps']:.1f} fps")
     return 0
+
+
+def focusr_pass(name: str, pipeline, payloads: list[bytes], clicks: list, warm: int) -> dict:
+    """The product's pipeline through the dashboard's own per-frame path (FocusSession.handle),
+    timed from frame `warm` on. As on the page: before the timed frames, the pointer rests on
+    the first click point over the first frame until a hover box shows what can be focused
+    there (the background detector's first result, model warm-up included), or HOVER_WAIT_S
+    has passed; that click is on that frame; each further click keeps one more subject (a
+    Ctrl-click, mode "add"), one a frame."""
+    from focusr import frames as wire
+    from focusr.session import FocusSession
+
+    seg = pipeline.segmenter
+    counts = {"mediapipe": 0, "mediapipe (nothing found)": 0, "grabcut": 0, "grabcut (nothing found)": 0}
+    for method, key in (("_person", "mediapipe"), ("_grabcut", "grabcut")):  # count its branches as it runs
+        if callable(getattr(seg, method, None)):
+            setattr(seg, method, _counting(getattr(seg, method), counts, key))
+    session = FocusSession(on_output=lambda payload: None, pipeline=pipeline)
+    session.jpeg_quality = JPEG_QUALITY
+    click = clicks[0]
+    shown, deadline = None, time.perf_counter() + HOVER_WAIT_S
+    while shown is None and time.perf_counter() < deadline:
+        header = wire.unpack(session.handle(payloads[0], Pointer(hover=click)))[0]
+        shown = pipeline.frame_index if header["hover"] is not None else None
+        time.sleep(0.01)
+    pointers = [Pointer(hover=click, click=click, shown=shown), *(Pointer(click=c, mode="add") for c in clicks[1:])]
+    timings, lock, locked, header = [], None, 0, {}
+    start = time.perf_counter()
+    for i, p in enumerate(payloads):
+        if i == warm:
+            start = time.perf_counter()
+        reply = session.handle(p, pointers[i] if i < len(pointers) else Pointer())
+        t = session.records[-1].timings_ms
+        timings.append({s: t.get(s, 0.0) for s in STAGES})
+        header = wire.unpack(reply)[0]
+        locked += header["state"] in ("locked", "reacquired")
+        if i == 0:
+            lock = {"label": header["label"], "box": header["box"]}
+    result = summarise(name, timings, time.perf_counter() - start, warm)
+    session.close(wait=60.0)  # its worker closes the pipeline, which waits for a detection under way
+    result.update(detections=pipeline.detector.runs, segments={k: v for k, v in counts.items() if v or "(" not in k},
+                  lock=lock, tracked_frames=locked, final_box=header.get("box"),
+                  subjects_kept=len(header.get("subjects", [])))
+    return result
 
 
 def choose_click(detector, frame) -> tuple[float, float]:
     """The same click for both pipelines: the middle of the largest person, else of the largest
     detection, else of the frame."""
-    dets = detector.detect(frame)
-    people = [d for d in dets if detector.is_person(d.label)]
-    if people or dets:
-        b = max(people or dets, key=lambda d: d.area).box
-        return float((b[0] + b[2]) / 2), float((b[1] + b[3]) / 2)
-    return frame.shape[1] / 2, frame.shape[0] / 2
+    return choose_clicks(detector, frame, 1)[0]
+
+
+def choose_clicks(detector, frame, n: int, besides=None) -> list[tuple[float, float]]:
+    """The middles of the n largest people (else detections), largest first, leaving out any
+    under the point `besides` (clicked already); the frame's middle if there are none."""
+    dets = [d for d in detector.detect(frame) if besides is None or not d.contains(besides)]
+    people = [d for d in dets if detector.is_person(d.label)] or dets
+    boxes: list = []
+    for d in sorted(people, key=lambda d: d.area, reverse=True):  # one each: a person can be "Normal" and "Fall"
+        if len(boxes) < n and all(iou(d.box, b) < 0.3 for b in boxes):
+            boxes.append(d.box)
+    return [(float((b[0] + b[2]) / 2), float((b[1] + b[3]) / 2)) for b in boxes] or \
+        [(frame.shape[1] / 2, frame.shape[0] / 2)]
 
 
 if __name__ == "__main__":

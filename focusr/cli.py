@@ -186,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="comma-separated classes that are people; default FOCUSR_PERSON_LABELS or person")
     bench.add_argument("--click", default="",
                        help="X,Y to click at, in pixels of the --size frame; default: the largest detection")
+    bench.add_argument("--subjects", type=int, default=1,
+                       help="also time focusr with this many subjects kept (1-8; the first is --click, the others "
+                            "the next largest people, Ctrl-clicked one a frame) and compare with one (default 1)")
     bench.add_argument("--json", action="store_true", help="one JSON object per pipeline")
     return parser
 

@@ -30,12 +30,16 @@ def test_bench_person_path_times_every_stage_and_runs_mediapipe(person_weights, 
     video = asset("vtest.avi")
     rc = main(["bench", str(video), "--size", f"{SIZE[0]}x{SIZE[1]}", "--frames", str(FRAMES),
                "--weights", str(person_weights), "--person-labels", ",".join(PERSON_LABELS),
-               "--segmenter", str(selfie_model), "--click", f"{CLICK[0]:.0f},{CLICK[1]:.0f}", "--json"])
+               "--segmenter", str(selfie_model), "--click", f"{CLICK[0]:.0f},{CLICK[1]:.0f}", "--subjects", "2",
+               "--json"])
     out = capsys.readouterr().out
     assert rc == 0, out
     results = {r["name"]: r for r in (json.loads(line) for line in out.splitlines() if line.startswith("{"))}
-    assert set(results) == {"naive", "focusr"}, out
-    naive, ours = results["naive"], results["focusr"]
+    assert set(results) == {"naive", "focusr", "focusr-2"}, out
+    naive, ours, two = results["naive"], results["focusr"], results["focusr-2"]
+    # with --subjects 2 the clicked walker and the next largest person are both kept to the end
+    assert two["subjects_kept"] == 2 and two["fps"] > 0 and two["lock"] == ours["lock"], two
+    assert re.search(r"^2 subjects kept \(of 2 clicked, on the last frame\): [\d.]+ fps, \d+% of one", out, re.M), out
 
     for r in (naive, ours):
         assert set(r["stages"]) == set(STAGES), r["stages"]

@@ -124,6 +124,7 @@ def test_render_keeps_two_subjects_with_add_and_lets_one_go_with_remove(tmp_path
     (["bench", "{clip}", "--size", "big"], "expected WxH"),
     (["bench", "{clip}", "--size", "99999x10"], "must be"),
     (["bench", "{clip}", "--frames", "3"], "--frames"),
+    (["bench", "{clip}", "--subjects", "9"], "--subjects must be between 1 and 8"),
     (["bench", "{clip}", "--weights", "/no/weights.pt"], "weights.pt"),
 ])
 def test_bad_input_exits_2_with_one_line(clip, tmp_path, args, needle):
