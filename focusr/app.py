@@ -231,7 +231,7 @@ class FocusrApp(pn.viewable.Viewer):
     def _on_click(self, event) -> None:
         click = event.new or {}
         if isinstance(click, dict) and "x" in click and "y" in click:
-            self.session.click((click.get("x"), click.get("y")), click.get("seq"))
+            self.session.click((click.get("x"), click.get("y")), click.get("seq"), str(click.get("mode", "lock")))
 
     def _on_release(self, event) -> None:
         self.session.release()
@@ -309,7 +309,7 @@ class FocusrApp(pn.viewable.Viewer):
         parts = [
             f"<b>source</b> {self.camera.source}" + (" (paused)" if self.camera.paused else ""),
             f'<b>state</b> <span class="st-{state}">{state}</span>',
-            f"<b>subject</b> {snap.label or '—'}",
+            f"<b>subject{'s' if len(snap.subjects) > 1 else ''}</b> {self._subjects_html(snap)}",
             f"<b>fps</b> {snap.displayed_fps:.1f} displayed" + minor(f" / {snap.processed_fps:.1f} processed"),
             minor(f"<b>skipped</b> {snap.skipped}"),
         ]
@@ -324,6 +324,16 @@ class FocusrApp(pn.viewable.Viewer):
         if snap.notices:
             parts.append("<b>reduced mode</b>")
         return '<span class="sep"> · </span>'.join(parts)
+
+    @staticmethod
+    def _subjects_html(snap: Snapshot) -> str:
+        """Each subject kept, in its lock box's colour (a lost one says so); '—' for none."""
+        if not snap.subjects:
+            return snap.label or "—"
+        return " ".join(
+            f'<span class="subject" style="color:{style.SUBJECT_COLOURS[i % len(style.SUBJECT_COLOURS)]}">'
+            f"{escape(label)}{' (lost)' if state == TrackState.LOST else ''}</span>"
+            for i, (label, state) in enumerate(snap.subjects))
 
     def _cleanup(self, session_context) -> None:
         if self._periodic is not None:

@@ -12,6 +12,7 @@ from focusr import style
 # The shortcuts, written once: the page's "?" overlay and the sidebar's help both come from here.
 KEYS = (
     ("Click / tap", "focus on a subject (hover first to see what can be focused)"),
+    ("Ctrl-click", "keep another subject sharp too (Cmd-click on a Mac); on a kept one, let it go"),
     ("Esc", "release the subject"),
     ("Space", "pause or play (paused, click, hover and controls still work)"),
     ("W", "webcam"),

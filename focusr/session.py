@@ -22,7 +22,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import param
 
@@ -50,6 +50,7 @@ class FrameRecord:
     timings_ms: dict[str, float]
     state: TrackState
     label: str | None
+    subjects: list[tuple[str, TrackState]] = field(default_factory=list)  # every subject kept: label, state
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Snapshot:
     display_ms: float | None  # capture to display, median, measured in the page
     state: TrackState
     label: str | None
+    subjects: list[tuple[str, TrackState]]  # every subject kept, the first first: label, state
     skipped: int
     dropped: int
     detect_every: float | None  # frames between detections, as they really ran
@@ -323,7 +325,8 @@ class FocusSession(param.Parameterized):
         reply = {"seq": seq, "t": header.get("t"), **result.summary(), "server_ms": round(clock.total_ms, 1)}
         if still:
             reply["still"] = True
-        self.records.append(FrameRecord(time.monotonic(), clock.ms, result.state, reply["label"]))
+        self.records.append(FrameRecord(time.monotonic(), clock.ms, result.state, reply["label"],
+                                        [(s.label, state) for s, state in result.subjects]))
         return frames.pack(reply, jpeg_out)
 
     def _report(self, message: str) -> None:
@@ -350,7 +353,8 @@ class FocusSession(param.Parameterized):
             captured_fps=float(browser.get("captured_fps", 0.0)), processed_fps=len(recent) / FIGURES_WINDOW_S,
             displayed_fps=float(browser.get("displayed_fps", 0.0)), stages_ms=mean_ms,
             display_ms=browser.get("latency_median_ms"), state=last.state if last else TrackState.IDLE,
-            label=last.label if last else None, skipped=int(browser.get("skipped", 0)), dropped=self.dropped,
+            label=last.label if last else None, subjects=last.subjects if last else [],
+            skipped=int(browser.get("skipped", 0)), dropped=self.dropped,
             detect_every=self.pipeline.detect_cadence, notices=self.pipeline.notices,
             models=model_status.statuses(self.pipeline),
         )

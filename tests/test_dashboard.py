@@ -17,6 +17,7 @@ from playwright import sync_api as playwright
 from browser import (CHROMIUM, CHROMIUM_FLAGS, PICTURE_JS, ROOT, canvas_image, decode_png_url, hover_and_click, make_webm,
                      picture_point, served_dashboard)
 from conftest import asset
+from focusr.geometry import iou
 from focusr.pipeline import STAGE_FAILURES
 
 ARTIFACTS = ROOT / "artifacts"
@@ -272,6 +273,73 @@ def test_a_click_locks_the_hovered_walker_letterboxed_and_fullscreen(chromium, s
     finally:
         tab.close()
         context.close()
+
+
+def test_ctrl_click_keeps_a_second_walker_sharp_and_escape_releases_both(tab):
+    """Several subjects in the page (issue 23), on a paused video (what is clicked stands still):
+    a click locks one walker; hovering another and Ctrl-clicking his amber box keeps both.
+    Checked for WHO (each lock is the walker whose box was clicked), that the cursor says a
+    Ctrl-click adds, that both are sharp against the background, that the status line names
+    both, and that Escape releases both."""
+    webm = make_webm(asset("vtest.avi"), asset("vtest.avi").with_name("vtest.webm"), frames=400)
+    tab.page.locator("input[type=file]").set_input_files(str(webm))
+    tab.wait("S.counts.displayed > 20", what="frames from the file")
+    tab.camera.focus()
+    tab.page.keyboard.press(" ")
+    tab.wait("S.paused", what="paused")
+    hovered = []
+
+    def hover_one(grid, kept: int):
+        for x, y in grid:
+            if any(hx1 - 30 <= x <= hx2 + 30 for hx1, _, hx2, _ in hovered):
+                continue  # clear of the one kept
+            tab.page.mouse.move(*tab.canvas_point(x, y))
+            deadline = time.time() + 2
+            while time.time() < deadline:
+                head = tab.js("S.last")
+                if head.get("hover") and len(head.get("subjects", [])) == kept:
+                    return (x, y), head["hover"]
+                time.sleep(0.05)
+        raise AssertionError("no walker showed a hover box")
+
+    point, box = hover_one(WALKERS, 0)
+    hovered.append(box)
+    tab.page.mouse.click(*tab.canvas_point(box[0] + 0.4 * (box[2] - box[0]), box[1] + 0.4 * (box[3] - box[1])))
+    tab.wait("S.last.subjects && S.last.subjects.length === 1", what="the first walker locked")
+    point, box = hover_one([(x, y) for y in (220, 200, 240, 260, 180) for x in range(40, 620, 20)], 1)
+    hovered.append(box)
+    assert tab.js("getComputedStyle(root.querySelector('canvas')).cursor") == "pointer"
+    at = tab.canvas_point(box[0] + 0.4 * (box[2] - box[0]), box[1] + 0.4 * (box[3] - box[1]))
+    tab.page.keyboard.down("Control")
+    tab.page.mouse.move(*at)
+    cursor = tab.js("getComputedStyle(root.querySelector('canvas')).cursor")
+    tab.page.mouse.click(*at)
+    tab.page.keyboard.up("Control")
+    assert cursor == "copy", cursor  # Ctrl held: the cursor says a click adds
+    tab.wait("S.last.subjects && S.last.subjects.length === 2", what="two subjects kept")
+    time.sleep(0.8)  # the focus pull
+    frame, head = decode_png_url(tab.js("root.querySelector('canvas').toDataURL('image/png')")), tab.js("S.last")
+    tab.shot("two-subjects")
+    boxes = [s["box"] for s in head["subjects"]]
+    print(f"two subjects: hovered {hovered}, locked {boxes}")
+    assert [round(iou(b, h), 2) >= 0.5 for b, h in zip(boxes, hovered)] == [True, True], (boxes, hovered)
+    lap = cv2.Laplacian(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.CV_64F)
+    background = np.ones(lap.shape, bool)
+    background[: int(0.12 * lap.shape[0]), : lap.shape[1] // 2] = False  # the status overlay
+    inside = []
+    for bx1, by1, bx2, by2 in boxes:
+        bw, bh = bx2 - bx1, by2 - by1
+        background[max(int(by1 - 0.3 * bh), 0): int(by2 + 0.3 * bh),
+                   max(int(bx1 - 0.3 * bw), 0): int(bx2 + 0.3 * bw)] = False
+        inside.append(sharpness(frame[int(by1 + 0.15 * bh): int(by2 - 0.15 * bh),
+                                      int(bx1 + 0.15 * bw): int(bx2 - 0.15 * bw)]))
+    rest = float(lap[background].var())
+    print(f"two subjects: sharpness {inside[0]:.0f} and {inside[1]:.0f}, background {rest:.0f}")
+    assert all(rest < 0.35 * s for s in inside), (inside, rest)
+    assert tab.status_says("subjects"), tab.status()
+    tab.page.keyboard.press("Escape")
+    tab.wait("S.last.subjects && S.last.subjects.length === 0 && root.dataset.state === 'idle'", what="both released")
+    assert not tab.errors, tab.errors
 
 
 def test_plots_receive_fps_latency_and_state(tab):

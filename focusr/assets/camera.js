@@ -396,7 +396,7 @@ S.show = async (payload) => {
   root.dataset.box = head.box ? head.box.join(',') : ''
   root.dataset.hover = head.hover ? head.hover.join(',') : ''
   root.dataset.seq = String(head.seq)
-  screen.style.cursor = head.hover ? 'pointer' : 'crosshair'
+  S.cursor()
 }
 
 // Where the picture is drawn: the canvas is shown with object-fit: contain, so inside its box
@@ -414,6 +414,19 @@ S.toSource = (e) => {
   const x = (e.clientX - p.left) / p.scale, y = (e.clientY - p.top) / p.scale
   return x >= 0 && y >= 0 && x < screen.width && y < screen.height ? [x, y] : null
 }
+// What a click will do, shown by the cursor: Ctrl (Cmd on a Mac) held, a click keeps the subject
+// as well as those kept ('copy'), or lets a kept one go; else it picks one ('pointer' over a box).
+S.adding = false
+S.cursor = () => {
+  screen.style.cursor = S.adding ? 'copy' : (S.last && S.last.hover ? 'pointer' : 'crosshair')
+}
+S.modifiers = (e) => {
+  const adding = Boolean(e.ctrlKey || e.metaKey)
+  if (adding !== S.adding) { S.adding = adding; S.cursor() }
+}
+document.addEventListener('keydown', S.modifiers)
+document.addEventListener('keyup', S.modifiers)
+screen.addEventListener('pointermove', S.modifiers)
 S.shownSeq = null  // the frame on screen: a click refers to what the user saw
 S.hoverAt = (e) => {
   const now = performance.now()
@@ -431,7 +444,8 @@ screen.addEventListener('click', (e) => {
   const p = S.toSource(e)
   if (!p) return
   root.focus()
-  data.click = {x: p[0], y: p[1], n: ++S.clicks, seq: S.shownSeq}
+  const mode = (e.ctrlKey || e.metaKey) ? 'toggle' : 'lock'  // Ctrl-click: one more subject, or one fewer
+  data.click = {x: p[0], y: p[1], n: ++S.clicks, seq: S.shownSeq, mode: mode}
   if (msg.className.includes('hint')) S.say('')
   if (S.paused) return  // the server shows it on the still frame (a webcam's next frame is not the one seen)
   S.urgent = true
@@ -491,6 +505,8 @@ S.teardown = () => {
   clearInterval(S.report)
   clearInterval(S.namer)
   document.removeEventListener('keydown', S.onKey)
+  document.removeEventListener('keydown', S.modifiers)
+  document.removeEventListener('keyup', S.modifiers)
   window.removeEventListener('dragover', S.onDragOver)
   window.removeEventListener('dragleave', S.onDragLeave)
   window.removeEventListener('drop', S.onDrop)
