@@ -329,9 +329,9 @@ class FocusrApp(pn.viewable.Viewer):
     def _subjects_html(snap: Snapshot) -> str:
         """Each subject kept, in its lock box's colour (a lost one says so); '—' for none."""
         if not snap.subjects:
-            return snap.label or "—"
+            return "—"
         return " ".join(
-            f'<span class="subject" style="color:{style.SUBJECT_COLOURS[i % len(style.SUBJECT_COLOURS)]}">'
+            f'<span class="subject" style="color:{style.subject_colour(i)}">'
             f"{escape(label)}{' (lost)' if state == TrackState.LOST else ''}</span>"
             for i, (label, state) in enumerate(snap.subjects))
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from focusr.geometry import iou
 from focusr.timing import STAGES
-from focusr.types import Pointer
+from focusr.types import HELD, Pointer
 
 SEGMENT_EVERY = 3  # frames between segmentations, as in the design
 MARGIN = 0.2  # share of the box's size added on each side of the crop that is segmented
@@ -301,6 +301,7 @@ def run(args) -> int:
     from focusr.cli import load_models
     from focusr.detect import Detector
     from focusr.pipeline import FocusPipeline
+    from focusr.subjects import settings as stage_settings
     from focusr.video import InputError
 
     try:
@@ -328,7 +329,7 @@ def run(args) -> int:
         raise InputError(str(exc).splitlines()[0]) from None
     pipeline.segmenter.person_model = segmenter
     notices = load_models(pipeline, args.weights, segmenter, (h, w), args.person_labels)  # named: must load
-    settings = {k: v for k, v in pipeline.detector.param.values().items() if k != "name"}
+    settings = stage_settings(pipeline.detector)
     naive_detector = Detector(**settings)
     if not naive_detector.available:
         raise InputError(f"{naive_detector.error}. Or pass --weights yolov8n-seg.yaml to time the default model's size")
@@ -446,7 +447,7 @@ def focusr_pass(name: str, pipeline, payloads: list[bytes], clicks: list, warm: 
         t = session.records[-1].timings_ms
         timings.append({s: t.get(s, 0.0) for s in STAGES})
         header = wire.unpack(reply)[0]
-        locked += header["state"] in ("locked", "reacquired")
+        locked += header["state"] in {state.value for state in HELD}
         if i == 0:
             lock = {"label": header["label"], "box": header["box"]}
     result = summarise(name, timings, time.perf_counter() - start, warm)

@@ -18,7 +18,7 @@ RED = STATE_COLOURS[TrackState.LOST]
 
 def subject_colour(i: int) -> tuple[int, int, int]:
     """The i-th subject kept's colour (BGR), the first green."""
-    return style.bgr(style.SUBJECT_COLOURS[i % len(style.SUBJECT_COLOURS)])
+    return style.bgr(style.subject_colour(i))
 
 
 def _ints(box: Box) -> tuple[int, int, int, int]:

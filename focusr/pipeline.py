@@ -28,10 +28,10 @@ from focusr.render import RackFocus, Renderer, fit
 from focusr.schedule import DetectionSchedule
 from focusr.segment import Segmenter, grow_region
 from focusr.shown import Choice, RecentFrames, Shown, ShownFrames, resolve, tolerance
-from focusr.subjects import HELD, Kept, combined, current, shares, under
+from focusr.subjects import Kept, combined, current, settings, shares, under
 from focusr.timing import FpsMeter, StageClock
 from focusr.track import NEAR_IOU, Tracker, nearby
-from focusr.types import Box, Detection, FrameResult, Pointer, Subject, TrackState
+from focusr.types import HELD, Box, Detection, FrameResult, Pointer, Subject, TrackState
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,12 @@ class FocusPipeline(param.Parameterized):
         self._scale = self.track_scale  # the tracking scale of the current subject
         self._kept: list[Kept] = []  # subjects kept sharp besides the first (focusr.subjects)
         self._picture: np.ndarray | None = None  # the matte the last frame was blurred with (all subjects)
+        for stage in (self.tracker, self.segmenter):  # the subjects kept besides the first follow its controls
+            stage.param.watch(self._follow_settings, [n for n in settings(stage) if n != "person_model"])
+
+    def _follow_settings(self, *events) -> None:
+        for k in self._kept:
+            k.follow(events)
 
     def stage(self, name: str) -> param.Parameterized:
         """A stage by its attribute name ("renderer", ...); "" is the pipeline itself."""
@@ -262,16 +268,16 @@ class FocusPipeline(param.Parameterized):
         with clock("render"):
             previous, mix = self._rack.step(t, self.rack_focus)
             out = frame if sharp else guard("render", frame, self.renderer.render, frame, matte, previous, mix)
+        subjects = self.subjects
         with clock("overlay"):
             self._fps.tick()
             if self.overlays:
                 out = out.copy() if out is frame else out
-                guard("overlay", None, self._draw, out, hover, t)
+                guard("overlay", None, self._draw, out, hover, subjects, t)
         subject = self.tracker.subject
         self._shown.add(Shown(index, tuple(self._detections), self._detections_at, hover, source,
                               self.tracker.box if subject is not None else None, subject.key if subject else None))
 
-        subjects = self.subjects
         result = FrameResult(
             index=index, t=t, state=subjects[0][1] if subjects else TrackState.IDLE,
             subject=subjects[0][0] if subjects else None, matte=matte,
@@ -383,14 +389,15 @@ class FocusPipeline(param.Parameterized):
         if source is not None and locked is not None and (  # its detection, compared where it was then
                 source is self._subject_det or iou(source.box, self.tracker.box_at(self._detections_at) or locked) >= 0.5):
             source = None
-        kept = [k.tracker.box for k in self._kept if k.tracker.box is not None]
-        if source is not None and any(source is k.detection or iou(source.box, k.tracker.box_at(self._detections_at)
-                                                                   or k.tracker.box) >= 0.5
-                                      for k in self._kept if k.tracker.box is not None):
+        kept = [k for k in self._kept if k.tracker.box is not None]
+        if source is not None and any(source is k.detection or
+                                      iou(source.box, k.tracker.box_at(self._detections_at) or k.tracker.box) >= 0.5
+                                      for k in kept):
             source = None  # a subject kept besides the first: its own box says so
         box = self._hover.follow(source, self._detections_at, frame, index,
                                  lambda at: self._recent.since(at, frame.shape), now=now)
-        if source is None or any(b is not None and iou(box, b) >= 0.5 for b in (locked, *kept)):  # or carried to now
+        if source is None or any(b is not None and iou(box, b) >= 0.5
+                                 for b in (locked, *(k.tracker.box for k in kept))):  # or carried to now
             return None, None
         return source, replace(source, box=box, mask=None)
 
@@ -440,15 +447,15 @@ class FocusPipeline(param.Parameterized):
         first's update is returned, for its matte)."""
         if pointer.click is not None and self._click(frame, pointer, index, t):
             return None  # the first subject was locked on this frame
+        copies: dict[float, tuple[np.ndarray, np.ndarray]] = {}  # scale -> tracking copy and its HSV
         if self._kept:  # a walker is one subject's only
             fresh, *theirs = shares(fresh, fresh_at, [self.tracker, *(k.tracker for k in self._kept)])
-            self._track_kept(frame, dt, theirs, fresh_at, index)
+            self._track_kept(frame, dt, theirs, fresh_at, index, copies)
         if self.tracker.state == TrackState.IDLE:
             return None
-        small = self._tracking_copy(frame)
+        small, hsv = self._tracking_pair(frame, self._scale, copies)
         now, now_at, originals, origin = self._to_now(fresh, fresh_at, frame, index)
-        update = self.tracker.update(small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV), dt, now, index=index,
-                                     detected_at=now_at, origin=origin)
+        update = self.tracker.update(small, hsv, dt, now, index=index, detected_at=now_at, origin=origin)
         if update.detection is not None:  # the detection as it came (the hover box compares by identity)
             update = replace(update, detection=originals.get(id(update.detection), update.detection))
         if fresh is not None:  # which of the new detections is the subject (for the hover box)
@@ -468,14 +475,15 @@ class FocusPipeline(param.Parameterized):
                 self._lock(frame, pointer, choice, index, t)
                 return True
             return False
-        tol = tolerance(frame.shape)
-        shown = pointer.shown if pointer.shown is not None else index
-        hit = under([(self, self.tracker.box_at(shown) or self.tracker.box)]
-                    + [(k, k.tracker.box_at(shown) or k.tracker.box) for k in self._kept
-                       if k.tracker.state != TrackState.IDLE], pointer.click, tol) \
-            if self.tracker.state != TrackState.IDLE or self._kept else None
-        if hit is not None and self.tracker.state == TrackState.IDLE and hit is self:
-            hit = None
+        # the amber box drawn under the pointer wins, as for a plain click (`shown.resolve`): it is
+        # never drawn over a kept subject, and the walker beside a kept one is the one meant
+        choice = self._resolve(frame, pointer, index)
+        record = self._shown.get(pointer.shown) if pointer.shown is not None else None
+        hovered = record is not None and record.hover is not None and choice.detection is record.hover
+        shown = pointer.shown if pointer.shown is not None else index  # where each was on the frame clicked
+        owners = [(self, self.tracker), *((k, k.tracker) for k in self._kept)]
+        hit = None if hovered else under([(owner, t.box_at(shown) or t.box) for owner, t in owners
+                                          if t.state != TrackState.IDLE], pointer.click, tolerance(frame.shape))
         if hit is not None:  # on a kept subject: "toggle" and "remove" let it go, "add" keeps it
             if pointer.mode in ("toggle", "remove"):
                 previous = self._picture
@@ -485,10 +493,7 @@ class FocusPipeline(param.Parameterized):
                     self._kept.remove(hit)
                 self._rack.begin(previous, frame.shape[:2], t)
             return False
-        if pointer.mode == "remove":
-            return False
-        choice = self._resolve(frame, pointer, index)
-        if choice.kind == "keep":
+        if pointer.mode == "remove" or choice.kind == "keep":
             return False
         if self.tracker.state == TrackState.IDLE:
             self._lock(frame, pointer, choice, index, t)
@@ -498,15 +503,11 @@ class FocusPipeline(param.Parameterized):
         self._kept.append(kept)
         return False
 
-    def _track_kept(self, frame, dt: float, theirs: list, fresh_at, index: int) -> None:
+    def _track_kept(self, frame, dt: float, theirs: list, fresh_at, index: int, copies: dict) -> None:
         """Each subject kept besides the first, on its own, with its share of the detections
         (`subjects.shares`; None: none new)."""
-        copies: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         for k, mine in zip(self._kept, theirs):
-            if k.scale not in copies:
-                small = self._tracking_copy(frame, k.scale)
-                copies[k.scale] = small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
-            small, hsv = copies[k.scale]
+            small, hsv = self._tracking_pair(frame, k.scale, copies)
             update = k.tracker.update(small, hsv, dt, mine, index=index, detected_at=fresh_at)
             k.fresh = update.detection
             if mine is not None:
@@ -531,7 +532,7 @@ class FocusPipeline(param.Parameterized):
         subject had been and lost him. A few ms, when detections arrive."""
         if (fresh is None or fresh_at is None or fresh_at >= index or self.tracker.subject is None
                 or self.tracker.subject.kind != "detection"
-                or self.tracker.state not in (TrackState.LOCKED, TrackState.REACQUIRED)):
+                or self.tracker.state not in HELD):
             return fresh, fresh_at, {}, None
         then, now = self.tracker.box_at(fresh_at), self.tracker.box
         past = self._recent.since(fresh_at, frame.shape)
@@ -555,7 +556,7 @@ class FocusPipeline(param.Parameterized):
     def _segment(self, frame, update, index: int) -> np.ndarray | None:
         """The subject's matte; while lost, focus stays where the subject was last seen."""
         box = self.tracker.box
-        if self.tracker.state in (TrackState.LOCKED, TrackState.REACQUIRED) and box is not None:
+        if self.tracker.state in HELD and box is not None:
             det = update.detection if update is not None else None
             self._matte = self.segmenter.segment(
                 frame, box, index, is_person=self.detector.is_person(self.tracker.subject.label), detection=det)
@@ -566,6 +567,14 @@ class FocusPipeline(param.Parameterized):
     def _tracking_copy(self, frame, scale: float | None = None):
         scale = self._scale if scale is None else scale
         return cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
+
+    def _tracking_pair(self, frame, scale: float, copies: dict) -> tuple[np.ndarray, np.ndarray]:
+        """The tracking copy at `scale` and its HSV, made once a frame for every subject at that
+        scale (`copies`, this frame's)."""
+        if scale not in copies:
+            small = self._tracking_copy(frame, scale)
+            copies[scale] = small, cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+        return copies[scale]
 
     def _resolve(self, frame, pointer: Pointer, index: int) -> Choice:
         """What the click meant, on the frame it was made on (`shown.resolve`). A click on the
@@ -706,10 +715,10 @@ class FocusPipeline(param.Parameterized):
         mask[int(box[1]) : int(box[3]), int(box[0]) : int(box[2])] = True
         return box, mask
 
-    def _draw(self, out: np.ndarray, hover: Detection | None, t: float) -> None:
+    def _draw(self, out: np.ndarray, hover: Detection | None, subjects: list[tuple[Subject, TrackState]],
+              t: float) -> None:
         if hover is not None:
             overlay.dashed_box(out, hover.box, overlay.AMBER)
-        subjects = self.subjects
         for i, (subject, state) in enumerate(subjects):  # the first green, the others each in its own colour
             colour = overlay.RED if state == TrackState.LOST else overlay.subject_colour(i)
             overlay.lock_box(out, subject.box, t, colour)

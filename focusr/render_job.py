@@ -25,8 +25,9 @@ from focusr.__main__ import check_ctrl_c, ctrl_c
 from focusr.cli import CLICK_OPTIONS, FocusEvent, load_models, make_pipeline, parse_focus, parse_time
 from focusr.media import SUFFIXES as OUTPUT_SUFFIXES
 from focusr.outputs import Outputs, nothing_written
+from focusr.types import HELD
 from focusr.video import InputError
-LOCKED = ("locked", "reacquired")
+LOCKED = tuple(state.value for state in HELD)  # as the report's frames write a state
 OFFLINE_MEANINGLESS = ("hover", "hover_label")  # a frame's reply fields about a pointer that a render never has
 TRUNCATION_TOLERANCE = 1  # frames: some containers estimate their count from the duration
 

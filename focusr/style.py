@@ -21,6 +21,11 @@ MUTED = STATE_COLOURS[TrackState.IDLE]
 # Each subject kept sharp in its own colour: the first in the locked green, then sky, violet, coral
 # (none of them amber, the hover's, or red, a lost subject's).
 SUBJECT_COLOURS = (STATE_COLOURS[TrackState.LOCKED], "#4cc3ff", "#b48cff", "#ff8a65")
+
+
+def subject_colour(i: int) -> str:
+    """The i-th subject kept's colour, the first green (more subjects than colours: round again)."""
+    return SUBJECT_COLOURS[i % len(SUBJECT_COLOURS)]
 # One colour per stage of a frame's trip (Tableau 10: tells ten series apart, also in print).
 STAGE_COLOURS = dict(zip(STAGES, ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2",
                                   "#eeca3b", "#9d755d")))

@@ -21,7 +21,6 @@ from focusr.segment import Segmenter
 from focusr.track import Tracker
 from focusr.types import Box, Detection, Subject, TrackState
 
-HELD = (TrackState.LOCKED, TrackState.REACQUIRED)
 SHARE_MIN_IOU = 0.1  # a detection overlapping a subject's box less than this is not matched to it
 
 
@@ -44,14 +43,16 @@ class Kept:
 
     @classmethod
     def like(cls, tracker: Tracker, segmenter: Segmenter) -> Kept:
-        """One with the settings of the first subject's stages."""
+        """One with the settings of the first subject's stages (`follow` keeps them so)."""
         seg = Segmenter(**settings(segmenter))
         seg.share_model(segmenter)
         return cls(Tracker(**settings(tracker)), seg)
 
-    @property
-    def subject(self) -> Subject | None:
-        return current(self.tracker)
+    def follow(self, events) -> None:
+        """A control of the first subject's tracker or segmenter changed (param events): this
+        subject's changes with it, as the user expects of a control."""
+        stage = self.tracker if isinstance(events[0].obj, Tracker) else self.segmenter
+        stage.param.update(**{e.name: e.new for e in events})
 
 
 def current(tracker: Tracker) -> Subject | None:

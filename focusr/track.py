@@ -25,7 +25,7 @@ from focusr.chain import Chain
 from focusr.csrt import create_csrt, fast_rect
 from focusr.geometry import MIN_BOX_PX, center, clip_box, gap, iou, scaled
 from focusr.smooth import OneEuro
-from focusr.types import Box, Detection, Subject, TrackState
+from focusr.types import HELD, Box, Detection, Subject, TrackState
 
 # Motion
 DEFAULT_DT = 1 / 30  # seconds per frame assumed when the clock gives none: 30 fps
@@ -208,7 +208,7 @@ class Tracker(param.Parameterized):
             self._filter.speed = self._filter.speed * np.array([fx, fy, fx, fy])
         s = self.subject
         self.subject = Subject((s.box[0] * fx, s.box[1] * fy, s.box[2] * fx, s.box[3] * fy), s.label, s.kind, s.key)
-        if self.state in (TrackState.LOCKED, TrackState.REACQUIRED):
+        if self.state in HELD:
             self._start(small, hsv, self._box_small)
             self._appearance = Appearance(small, self._box_small, hsv)
             self._doubt = 0
@@ -335,7 +335,7 @@ class Tracker(param.Parameterized):
     def expected(self, at: int) -> Box | None:
         """Where the chain of detections says the subject's detection will be on frame `at`
         (full resolution; None: no chain). The pipeline carries a detection there to now."""
-        if self._chain is None or self.state not in (TrackState.LOCKED, TrackState.REACQUIRED):
+        if self._chain is None or self.state not in HELD:
             return None
         return tuple(v / self._scale for v in self._chain.predict(at))
 

@@ -18,6 +18,9 @@ class TrackState(str, Enum):
     REACQUIRED = "reacquired"
 
 
+HELD = (TrackState.LOCKED, TrackState.REACQUIRED)  # the subject is where its box says: kept sharp, tracked
+
+
 @dataclass(frozen=True)
 class Detection:
     box: Box

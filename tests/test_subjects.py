@@ -138,3 +138,47 @@ def test_the_session_passes_the_click_mode_and_the_reply_names_every_subject():
         assert [page.who(s["box"])[0] for s in reply["subjects"]] == [3], reply["subjects"]
     finally:
         page.close()
+
+
+def test_a_control_changed_after_a_subject_is_added_reaches_every_subject():
+    """The sidebar's controls are the first subject's stages; those kept besides it follow them
+    (Segmentation interval here), also ones added before the change; the person model stays one."""
+    scene = crossing_scene(20)
+    p = pipeline(scene)
+    try:
+        run(scene, p, {10: (0, "lock"), 12: (1, "add"), 14: (2, "add")}, range(16))
+        assert len(p.subjects) == 3
+        p.segmenter.interval = 7
+        p.tracker.patience = 9
+        assert [k.segmenter.interval for k in p._kept] == [7, 7]
+        assert [k.tracker.patience for k in p._kept] == [9, 9]
+        assert all(k.segmenter._person_segmenter() is p.segmenter._person_segmenter() for k in p._kept)
+    finally:
+        p.close()
+
+
+def test_ctrl_click_on_the_amber_box_beside_a_kept_subject_adds_it_and_does_not_let_the_kept_one_go():
+    """Two people side by side, 8 px apart: one is kept; the pointer rests on the other until his
+    amber box shows, and the Ctrl-click inside it lands within the 12 px tolerance of the kept
+    one's box. The box drawn under the pointer wins, as for a plain click: both are kept."""
+    from synthetic import Thing, make_scene, still
+
+    n = 30
+    things = [Thing((60, 130), (40, 160, 230), 1, still((280, 240), n)),
+              Thing((60, 130), (200, 90, 60), 2, still((348, 240), n), shape="rect")]
+    scene = make_scene(n, size=(640, 480), things=things, seed=7)
+    p = pipeline(scene)
+    try:
+        run(scene, p, {8: (0, "lock")}, range(9))
+        beside = (320.0, 240.0)  # inside the second's box, 10 px from the first's
+        for i in range(9, 20):
+            _, r = p.process(scene.frames[i], Pointer(hover=beside), t=i / 30)
+        assert r.hover is not None and who(scene, r.hover.box, r.index)[0] == 1, r.hover
+        ctrl_click = Pointer(hover=beside, click=beside, shown=r.index, mode="toggle")
+        _, r = p.process(scene.frames[20], ctrl_click, t=20 / 30)
+        _, r = p.process(scene.frames[21], Pointer(hover=beside), t=21 / 30)
+        assert sorted(kept(r, scene)) == [0, 1], r.subjects
+        _, r = p.process(scene.frames[22], Pointer(click=(265.0, 240.0), mode="toggle"), t=22 / 30)  # on the first
+        assert sorted(kept(r, scene)) == [1], r.subjects
+    finally:
+        p.close()
