@@ -127,7 +127,7 @@ class FocusPipeline(param.Parameterized):
         self._recent = RecentFrames()  # the frames themselves: a clicked subject is carried from there to now
         self._hover = Follow()  # the hover box, carried to where its subject is on each frame
         self._origin: tuple[int, Box] | None = None  # the frame the lock was made on and its box there
-        self._resized_at = -1  # the frame the size last changed on
+        self._fresh_from = -1  # detections of frames before this one are of another picture (resize, cut)
         self._said: set[tuple[str, str]] = set()  # (stage, reason) failures said already
         self._schedule = DetectionSchedule()
         self._subject_det: Detection | None = None  # the subject among self._detections
@@ -188,6 +188,18 @@ class FocusPipeline(param.Parameterized):
     def detect_cadence(self) -> float | None:
         """Frames between detections lately, as they really ran (None: not yet known)."""
         return self._schedule.cadence
+
+    def cut(self) -> None:
+        """The next frame does not follow from the last one (the user seeked): what was detected
+        and hovered, and the frames kept to carry boxes by flow, belong to the old picture and
+        are dropped, with any detection still on its way; detection runs on the next frame.
+        The subjects stay kept: each is looked for on the new picture, as after any jump."""
+        self._fresh_from = self._index + 1
+        self._detections, self._detections_at, self._subject_det = [], -1, None
+        self._rounds.clear()
+        self._recent = RecentFrames()
+        self._hover = Follow()
+        self.detect_soon()
 
     def release(self) -> None:
         """Let every subject go (Escape)."""
@@ -251,7 +263,7 @@ class FocusPipeline(param.Parameterized):
         with clock("detect"):  # what can be focused: detections, and the one under the pointer where it is now
             before = self._detections, self._detections_at
             fresh, fresh_at = guard("detect", (None, None), self._detect, frame, pointer, index, t)
-            if fresh_at is not None and fresh_at < self._resized_at:  # of a frame of the old size
+            if fresh_at is not None and fresh_at < self._fresh_from:  # of the old size, or before a cut
                 (self._detections, self._detections_at), fresh, fresh_at = before, None, None
             source, hover = (None, None) if pointer.click is not None else \
                 guard("detect", (None, None), self._hovered, frame, pointer, index)  # a click: the lock, not a hover
@@ -313,7 +325,7 @@ class FocusPipeline(param.Parameterized):
         scaled too. Should this fail, process() lets the subject go and says so."""
         (H, W), (h, w) = last.shape[:2], frame.shape[:2]
         fx, fy = w / W, h / H
-        self._resized_at = index
+        self._fresh_from = index
         self._detections = [
             Detection((d.box[0] * fx, d.box[1] * fy, d.box[2] * fx, d.box[3] * fy), d.label, d.score,
                       None if d.mask is None else fit(d.mask.astype(np.uint8), (h, w)) > 0)

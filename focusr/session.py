@@ -7,7 +7,8 @@ so the latest frame always wins and latency cannot build up.
 
 Paused, the page sends no frames; the worker processes the last one again whenever the user
 hovers, clicks, releases or moves a control (and for a moment after, while focus pulls or a
-detection lands), so a subject can be chosen and the look tuned on a still frame.
+detection lands), so a subject can be chosen and the look tuned on a still frame. A seek while
+paused sends one frame, marked as a cut: a new still frame, with its own detections.
 
 The worker thread owns the pipeline: it is the only thread that runs it, changes it or
 closes it. Control changes made on the event loop (`configure`) wait in a queue and are
@@ -139,6 +140,9 @@ class FocusSession(param.Parameterized):
             if self._slot is not None:
                 self.replaced += 1
             self._slot = payload
+            if self._paused:  # a seek while paused: a new still frame, with its own detections
+                self._detect_still = True
+                self._changed()
             self._lock.notify()
 
     def pause(self, paused: bool) -> None:
@@ -234,10 +238,10 @@ class FocusSession(param.Parameterized):
                 still = payload is self._last
                 if still:
                     next_still = time.monotonic() + 1.0 / STILL_FPS
-                    if detect_still:
-                        self.pipeline.detect_soon()
-                        awaiting = self.pipeline.frame_index + 1  # the first still frame's detections
-                else:
+                if detect_still:  # paused just now, or a seek while paused: this frame's own detections
+                    self.pipeline.detect_soon()
+                    awaiting = self.pipeline.frame_index + 1
+                elif not still:
                     awaiting = None
                 try:
                     self._on_output(self.handle(payload, pointer, still=still))
@@ -310,6 +314,8 @@ class FocusSession(param.Parameterized):
             image = frames.decode_jpeg(jpeg)
         self._last = payload
         self.frame_size = (image.shape[1], image.shape[0])
+        if header.get("cut") is True and not still:  # the page seeked: this frame does not follow the last
+            self.pipeline.cut()
         out, result = self.pipeline.process(image, pointer, clock=clock)
         notices = self.pipeline.notices
         for message in result.warnings:  # a stage that failed on this frame, said once; the frame goes on

@@ -17,8 +17,10 @@ from playwright import sync_api as playwright
 from browser import (CHROMIUM, CHROMIUM_FLAGS, PICTURE_JS, ROOT, canvas_image, decode_png_url, hover_and_click, make_webm,
                      picture_point, served_dashboard)
 from conftest import asset
+from focusr import style
 from focusr.geometry import iou
 from focusr.pipeline import STAGE_FAILURES
+from focusr.types import TrackState
 
 ARTIFACTS = ROOT / "artifacts"
 pytestmark = pytest.mark.timeout(600)
@@ -154,9 +156,10 @@ def test_page_loads_and_shows_processed_frames_that_change(tab):
 
 def test_click_a_pedestrian_locks_and_blurs_the_background_then_escape_releases(tab):
     start_webcam(tab)
-    # walkers well inside the frame: one at its right edge may walk out of view before the
-    # status line (twice a second) can show the lock, and then LOST is the right answer
-    grid = [(x, y) for y in (220, 200, 240, 180, 260, 300) for x in range(330, 560, 24)]
+    # walkers well inside the frame and clear of the lamp post (x ~350): one near the right edge
+    # may walk out of view within a second of the click (LOST is then the right answer), and a
+    # lock on one passing the post may stay on the post (issue 22: held a second later)
+    grid = [(x, y) for y in (220, 200, 240, 180, 260, 300) for x in range(392, 500, 18)]
     (x, y), hover = tab.find_subject(grid)
     before = tab.frame()
     s_before, b_before = subject_vs_background(before, hover)
@@ -166,7 +169,9 @@ def test_click_a_pedestrian_locks_and_blurs_the_background_then_escape_releases(
     assert tab.status_says("locked", timeout=20)
     # the state shows in its colour: the status line's word and the frame around the video
     assert tab.page.locator(".st-locked").evaluate("e => getComputedStyle(e).color") == "rgb(80, 220, 80)"
-    assert "80, 220, 80" in tab.js("getComputedStyle(root.querySelector('.focusr-stage')).boxShadow")
+    # the frame around the video is the state of the frame on screen (a walker may be lost since)
+    state, frame = tab.js("[root.dataset.state, getComputedStyle(root.querySelector('.focusr-stage')).boxShadow]")
+    assert "{}, {}, {}".format(*style.bgr(style.STATE_COLOURS[TrackState(state)])[::-1]) in frame, (state, frame)
     time.sleep(0.6)  # rack focus takes 0.3 s
     after, box = tab.frame_and_box()
     s_after, b_after = subject_vs_background(after, box)
@@ -275,6 +280,26 @@ def test_a_click_locks_the_hovered_walker_letterboxed_and_fullscreen(chromium, s
         context.close()
 
 
+def seek_still(tab, video: Path, seconds: float) -> None:
+    """Paused, drag the seek bar to `seconds` into the file, as a user would, and wait until the
+    page shows that frame with its own detections (hover boxes of that frame, not carried)."""
+    cap = cv2.VideoCapture(str(video))
+    duration = cap.get(cv2.CAP_PROP_FRAME_COUNT) / cap.get(cv2.CAP_PROP_FPS)
+    cap.release()
+    seq = tab.js("S.seq")
+    tab.page.locator(".focusr-seek").fill(str(round(1000 * seconds / duration)))
+    landed = tab.camera.evaluate("""(root, seq) => new Promise((done) => {
+      const S = root.focusr, until = performance.now() + 30000
+      const look = () => {
+        if (S.last && S.last.seq > seq && S.last.detected) done(true)
+        else if (performance.now() > until) done(false)
+        else setTimeout(look, 5)
+      }
+      look()
+    })""", seq)
+    assert landed, f"no detections of the frame {seconds} s in; status: {tab.status()}"
+
+
 def test_ctrl_click_keeps_a_second_walker_sharp_and_escape_releases_both(tab):
     """Several subjects in the page (issue 23), on a paused video (what is clicked stands still):
     a click locks one walker; hovering another and Ctrl-clicking his amber box keeps both.
@@ -287,6 +312,7 @@ def test_ctrl_click_keeps_a_second_walker_sharp_and_escape_releases_both(tab):
     tab.camera.focus()
     tab.page.keyboard.press(" ")
     tab.wait("S.paused", what="paused")
+    seek_still(tab, webm, 22.5)  # the same frame on every run: three walkers well apart
     hovered = []
 
     def hover_one(grid, kept: int):
@@ -302,16 +328,34 @@ def test_ctrl_click_keeps_a_second_walker_sharp_and_escape_releases_both(tab):
                 time.sleep(0.05)
         raise AssertionError("no walker showed a hover box")
 
-    point, box = hover_one(WALKERS, 0)
+    def point_on(box, kept: int):
+        """Where the user clicks: inside the amber box, off any box kept (two walkers' boxes may
+        overlap, and there the pointer is on the kept one), once the amber box shows there."""
+        x1, y1, x2, y2 = box
+        for fx, fy in ((0.5, 0.4), (0.35, 0.4), (0.65, 0.4), (0.5, 0.25), (0.25, 0.3), (0.75, 0.3), (0.5, 0.6)):
+            x, y = x1 + fx * (x2 - x1), y1 + fy * (y2 - y1)
+            if any(kx1 - 8 <= x <= kx2 + 8 and ky1 - 8 <= y <= ky2 + 8
+                   for kx1, ky1, kx2, ky2 in (s["box"] for s in tab.js("S.last.subjects || []"))):
+                continue
+            at = tab.canvas_point(x, y)
+            tab.page.mouse.move(*at)
+            deadline = time.time() + 2
+            while time.time() < deadline:
+                head = tab.js("S.last")
+                if head.get("hover") and iou(head["hover"], box) >= 0.5 and len(head.get("subjects", [])) == kept:
+                    return at
+                time.sleep(0.05)
+        raise AssertionError(f"no point of {box} off the kept subjects shows its amber box")
+
+    point, box = hover_one([(x, 280) for x in range(330, 560, 24)] + WALKERS, 0)  # the rows where they are first
     hovered.append(box)
-    tab.page.mouse.click(*tab.canvas_point(box[0] + 0.4 * (box[2] - box[0]), box[1] + 0.4 * (box[3] - box[1])))
+    tab.page.mouse.click(*point_on(box, 0))
     tab.wait("S.last.subjects && S.last.subjects.length === 1", what="the first walker locked")
-    point, box = hover_one([(x, y) for y in (220, 200, 240, 260, 180) for x in range(40, 620, 20)], 1)
+    point, box = hover_one([(x, y) for y in (180, 170, 200, 220, 240, 260) for x in range(40, 620, 20)], 1)
     hovered.append(box)
     assert tab.js("getComputedStyle(root.querySelector('canvas')).cursor") == "pointer"
-    at = tab.canvas_point(box[0] + 0.4 * (box[2] - box[0]), box[1] + 0.4 * (box[3] - box[1]))
     tab.page.keyboard.down("Control")
-    tab.page.mouse.move(*at)
+    at = point_on(box, 1)
     cursor = tab.js("getComputedStyle(root.querySelector('canvas')).cursor")
     tab.page.mouse.click(*at)
     tab.page.keyboard.up("Control")

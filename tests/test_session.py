@@ -209,3 +209,53 @@ def test_paused_the_still_frame_answers_hover_click_and_controls_then_rests(make
         assert not errors, errors
     finally:
         s.close(wait=10)
+
+
+def test_a_seek_while_paused_is_a_new_still_frame_with_its_own_detections(make_pipeline, checker):
+    """Paused, the user drags the seek bar: the page sends the frame it lands on, once, marked as
+    a cut. Hover boxes are of that frame (its own detections, the real model's), never of the old
+    position carried onto a picture they do not belong to; a click there locks who is shown."""
+    import cv2
+    from conftest import ASSETS
+    from focusr.geometry import iou
+    from focusr.session import STILL_SETTLE_S
+
+    cap = cv2.VideoCapture(str(ASSETS / "vtest.avi"))
+    shots = [cap.read()[1] for _ in range(226)]
+    pipeline = make_pipeline(lag=2)
+    later = shots[225]  # 22 s on: nobody is where they were at the start
+    point = (558, 338)  # where a walker is 22 s on, and nobody was at the start
+    walker = next(d.box for d in checker.detect(later) if d.contains(point))  # the real model's box of him
+    got, errors, arrived = [], [], threading.Event()
+    s = FocusSession(on_output=lambda b: (got.append(b), arrived.set()), on_error=errors.append, pipeline=pipeline)
+
+    def reply(pred, timeout=15.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for payload in list(got):
+                header = frames.unpack(payload)[0]
+                if pred(header):
+                    return header
+            time.sleep(0.02)
+        raise AssertionError(f"no such reply: last {frames.unpack(got[-1])[0] if got else None}")
+
+    try:
+        for seq, frame in enumerate(shots[:6], 1):
+            arrived.clear()
+            s.submit(frames.pack({"seq": seq, "t": 0.0}, frames.encode_jpeg(frame, 90)))
+            assert arrived.wait(30)
+        s.pause(True)
+        s.hover(point)
+        reply(lambda h: h["seq"] == 6 and h.get("still"))
+        time.sleep(STILL_SETTLE_S + 0.5)  # the still frame rests: nothing changes
+        got.clear()
+        s.submit(frames.pack({"seq": 7, "t": 0.0, "cut": True}, frames.encode_jpeg(later, 90)))  # the seek
+        header = reply(lambda h: h["seq"] == 7 and h.get("hover") is not None)
+        assert iou(header["hover"], walker) >= 0.7, header["hover"]
+        got.clear()
+        s.click(point, seq=7)
+        header = reply(lambda h: h["state"] == "locked")
+        assert header["seq"] == 7 and iou(header["box"], walker) >= 0.7, header
+        assert not errors, errors
+    finally:
+        s.close(wait=10)

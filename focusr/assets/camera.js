@@ -271,8 +271,13 @@ video.addEventListener('timeupdate', () => {
 })
 seek.addEventListener('input', () => {
   if (video.duration) video.currentTime = video.duration * Number(seek.value) / 1000
-  if (S.paused) S.send()  // show the new position while paused
 })
+// The next frame sent after a seek is a cut: it does not follow the last one (the server drops
+// what it detected and carries by flow). Paused, it is sent once the browser has the new position
+// (seeking is not done when currentTime is set).
+S.cut = false
+video.addEventListener('seeking', () => { S.cut = true })
+video.addEventListener('seeked', () => { if (S.paused) S.send() })
 
 S.setPaused = (paused) => {
   if (paused && data.source === 'none') return  // nothing to pause
@@ -310,7 +315,7 @@ S.onVideoFrame = () => {
 // one frame in flight; a lost reply frees the slot after 2 s
 S.slotFree = () => S.inflight === null || performance.now() - S.sentAt >= 2000
 
-S.send = () => S.encode(performance.now())  // paused: a seek sends the frame it shows
+S.send = () => S.encode(performance.now())  // paused: a seek sends the frame it lands on
 
 S.encode = (t) => {
   const vw = video.videoWidth, vh = video.videoHeight
@@ -319,6 +324,8 @@ S.encode = (t) => {
   const w = Math.round(vw * scale), h = Math.round(vh * scale)
   if (S.grab.width !== w || S.grab.height !== h) { S.grab.width = w; S.grab.height = h }
   S.gctx.drawImage(video, 0, 0, w, h)
+  const cut = S.cut
+  S.cut = false
   S.fw = w
   S.fh = h
   S.encoding = true
@@ -329,13 +336,15 @@ S.encode = (t) => {
     S.encoding = false
     if (gen !== S.gen) return
     const seq = ++S.seq
-    const head = new TextEncoder().encode(JSON.stringify({seq: seq, t: t, w: w, h: h}))
+    const cuts = cut || Boolean(S.ready && S.ready.cut)  // it replaces a cut not sent: it is the cut
+    const head = new TextEncoder().encode(JSON.stringify(cuts ? {seq: seq, t: t, w: w, h: h, cut: true}
+                                                              : {seq: seq, t: t, w: w, h: h}))
     const buf = new Uint8Array(4 + head.length + jpeg.length)
     new DataView(buf.buffer).setUint32(0, head.length, true)
     buf.set(head, 4)
     buf.set(jpeg, 4 + head.length)
     if (S.ready) S.counts.skipped++  // replaced by this newer frame before it could go
-    S.ready = {seq: seq, buf: buf.buffer}
+    S.ready = {seq: seq, buf: buf.buffer, cut: cuts}
     S.flush()
   }, 'image/jpeg', data.jpeg_quality)
 }
