@@ -331,7 +331,7 @@ class FocusrApp(pn.viewable.Viewer):
         if not snap.subjects:
             return "—"
         return " ".join(
-            f'<span class="subject" style="color:{style.subject_colour(i)}">'
+            f'<span class="subject" style="color:{style.lock_colour(i, state)}">'
             f"{escape(label)}{' (lost)' if state == TrackState.LOST else ''}</span>"
             for i, (label, state) in enumerate(snap.subjects))
 

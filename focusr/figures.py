@@ -1,4 +1,4 @@
-"""Live figures: frames per second, latency per stage and the tracker's state over time.
+"""Live figures: frames per second, latency per stage and each subject's tracking state over time.
 
 A Viewer with its own data sources; the app streams a session `Snapshot` into it twice a
 second, on the event loop. Bokeh sends only the new points, never the whole plot.
@@ -11,8 +11,8 @@ import time
 
 import panel as pn
 import param
-from bokeh.core.properties import value
-from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, Legend
+from bokeh.core.properties import field, value
+from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, Legend, LegendItem
 from bokeh.plotting import figure
 
 from focusr import style
@@ -22,6 +22,26 @@ from focusr.types import TrackState
 
 ROLLOVER = 240  # two minutes at two points a second
 STATES = [s.value for s in TrackState]
+STATE_COLUMNS = ("t", "y", "h", "colour", "subject", "state")
+ROW_HEIGHT = 0.8  # of a state's row on the state plot: the subjects kept share it, a lane each
+LANES_KEPT = 4  # the state plot keeps ROLLOVER points of up to this many subjects
+
+
+def state_rows(t: float, subjects: list[tuple[str, TrackState]]) -> dict[str, list]:
+    """One bar per subject kept at time `t` (none kept: one idle bar), on the row of its state;
+    with several, each in its own lane of the row (the first on top) and its own colour, named
+    "1 Normal", "2 Normal", ... as in the status line."""
+    rows = subjects or [("none", TrackState.IDLE)]
+    h = ROW_HEIGHT / len(rows)
+    out = {k: [] for k in STATE_COLUMNS}
+    for i, (label, state) in enumerate(rows):
+        out["t"].append(t)
+        out["y"].append((state.value, round(ROW_HEIGHT / 2 - h * (i + 0.5), 3)))  # a factor and its offset
+        out["h"].append(0.9 * h)
+        out["colour"].append(style.lock_colour(i, state) if subjects else style.MUTED)
+        out["subject"].append(f"{i + 1} {label}" if subjects else label)
+        out["state"].append(state.value)
+    return out
 FPS_SERIES = tuple(style.FPS_COLOURS)
 
 
@@ -43,7 +63,7 @@ class LiveFigures(pn.viewable.Viewer):
         self._started = time.monotonic()
         self.fps = ColumnDataSource({"t": [], **{k: [] for k in FPS_SERIES}}, name="focusr-fps")
         self.latency = ColumnDataSource({"t": [], **{s: [] for s in STAGES}, "display": []}, name="focusr-latency")
-        self.states = ColumnDataSource({"t": [], "state": [], "colour": []}, name="focusr-state")
+        self.states = ColumnDataSource({k: [] for k in STATE_COLUMNS}, name="focusr-state")
         # a new source (the page's webcam or a file): a line across each plot, named on the state plot
         self.sources = ColumnDataSource({"t": [], "source": []}, name="focusr-sources")
         self._layout = pn.Column(*(pn.pane.Bokeh(p, sizing_mode="stretch_width") for p in self._plots()),
@@ -56,8 +76,7 @@ class LiveFigures(pn.viewable.Viewer):
         display = snap.display_ms if snap.display_ms is not None else math.nan
         self.latency.stream({"t": t, **{s: [snap.stages_ms.get(s, 0.0)] for s in STAGES}, "display": [display]},
                             rollover=ROLLOVER)
-        self.states.stream({"t": t, "state": [snap.state.value], "colour": [style.STATE_COLOURS[snap.state]]},
-                           rollover=ROLLOVER)
+        self.states.stream(state_rows(t[0], snap.subjects), rollover=ROLLOVER * LANES_KEPT)
 
     def mark(self, source: str) -> None:
         """A new source started here: each plot gets a line, the state plot its name."""
@@ -72,7 +91,8 @@ class LiveFigures(pn.viewable.Viewer):
 
     @staticmethod
     def _legend(fig, items) -> None:
-        """Beside the data, never over it; one entry per line."""
+        """Beside the data, never over it; one entry per line (`items`: LegendItems, or (label,
+        renderers) pairs)."""
         fig.add_layout(Legend(items=items, location="top_left", label_text_font_size=LEGEND_FONT,
                               glyph_width=14, glyph_height=10, spacing=0, padding=4, margin=4,
                               background_fill_alpha=0.0, border_line_alpha=0.0), "right")
@@ -104,8 +124,10 @@ class LiveFigures(pn.viewable.Viewer):
         state = figure(title="Tracker state", y_range=STATES[::-1], x_axis_label="seconds since the page opened",
                        name="focusr-plot-state",
                        **{**common, "height": self.height + 30})
-        rects = state.rect("t", "state", width=0.5, height=0.8, source=self.states, color="colour", line_color=None)
-        state.add_tools(HoverTool(renderers=[rects], tooltips=[("at", "@t{0.0} s"), ("state", "@state")]))
+        rects = state.rect("t", "y", width=0.5, height="h", source=self.states, color="colour", line_color=None)
+        self._legend(state, [LegendItem(label=field("subject"), renderers=[rects])])  # each subject of late
+        state.add_tools(HoverTool(renderers=[rects], tooltips=[("at", "@t{0.0} s"), ("subject", "@subject"),
+                                                               ("state", "@state")]))
         self._marks(state, label=True)
         time_axis.renderers = [*lines, *renderers, line, rects]  # a mark from long ago never stretches the axis
         return fps, lat, state

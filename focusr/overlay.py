@@ -16,9 +16,9 @@ GREEN = STATE_COLOURS[TrackState.LOCKED]
 RED = STATE_COLOURS[TrackState.LOST]
 
 
-def subject_colour(i: int) -> tuple[int, int, int]:
-    """The i-th subject kept's colour (BGR), the first green."""
-    return style.bgr(style.subject_colour(i))
+def lock_colour(i: int, state: TrackState) -> tuple[int, int, int]:
+    """The i-th subject's lock box colour in `state` (BGR): style.lock_colour."""
+    return style.bgr(style.lock_colour(i, state))
 
 
 def _ints(box: Box) -> tuple[int, int, int, int]:

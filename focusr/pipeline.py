@@ -28,7 +28,7 @@ from focusr.render import RackFocus, Renderer, fit
 from focusr.schedule import DetectionSchedule
 from focusr.segment import Segmenter, grow_region
 from focusr.shown import Choice, RecentFrames, Shown, ShownFrames, resolve, tolerance
-from focusr.subjects import Kept, combined, current, settings, shares, under
+from focusr.subjects import MOST_SUBJECTS, TOO_MANY, Kept, combined, current, settings, shares, under
 from focusr.timing import FpsMeter, StageClock
 from focusr.track import NEAR_IOU, Tracker, nearby
 from focusr.types import HELD, Box, Detection, FrameResult, Pointer, Subject, TrackState
@@ -136,6 +136,7 @@ class FocusPipeline(param.Parameterized):
         self._scale = self.track_scale  # the tracking scale of the current subject
         self._kept: list[Kept] = []  # subjects kept sharp besides the first (focusr.subjects)
         self._picture: np.ndarray | None = None  # the matte the last frame was blurred with (all subjects)
+        self._told: list[str] = []  # what this frame's click could not do, in a line each (its warnings)
         for stage in (self.tracker, self.segmenter):  # the subjects kept besides the first follow its controls
             stage.param.watch(self._follow_settings, [n for n in settings(stage) if n != "person_model"])
 
@@ -244,6 +245,7 @@ class FocusPipeline(param.Parameterized):
         words once per stage and reason, in that frame's `FrameResult.warnings` after the
         reduced-mode notices (which are there on every frame); the exception goes to the log."""
         t = time.perf_counter() if t is None else t
+        self._told = []  # what this frame's click could not do, in a line each
         dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
         self._last_t = t
         self._index += 1
@@ -294,7 +296,7 @@ class FocusPipeline(param.Parameterized):
             index=index, t=t, state=subjects[0][1] if subjects else TrackState.IDLE,
             subject=subjects[0][0] if subjects else None, matte=matte,
             hover=hover, detections=list(self._detections), timings_ms=clock.ms, detected=fresh is not None,
-            warnings=self.notices + failed, subjects=subjects,
+            warnings=self.notices + failed + self._told, subjects=subjects,
         )
         return out, result
 
@@ -510,6 +512,9 @@ class FocusPipeline(param.Parameterized):
         if self.tracker.state == TrackState.IDLE:
             self._lock(frame, pointer, choice, index, t)
             return True
+        if 1 + len(self._kept) >= MOST_SUBJECTS:
+            self._told.append(TOO_MANY)
+            return False
         kept = Kept.like(self.tracker, self.segmenter)
         self._lock(frame, pointer, choice, index, t, kept)
         self._kept.append(kept)
@@ -732,8 +737,7 @@ class FocusPipeline(param.Parameterized):
         if hover is not None:
             overlay.dashed_box(out, hover.box, overlay.AMBER)
         for i, (subject, state) in enumerate(subjects):  # the first green, the others each in its own colour
-            colour = overlay.RED if state == TrackState.LOST else overlay.subject_colour(i)
-            overlay.lock_box(out, subject.box, t, colour)
+            overlay.lock_box(out, subject.box, t, overlay.lock_colour(i, state))
         if self.show_status:
             note = "reduced mode" if self.notices else ""
             label = " + ".join(s.label for s, _ in subjects) if subjects else None

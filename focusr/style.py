@@ -26,6 +26,13 @@ SUBJECT_COLOURS = (STATE_COLOURS[TrackState.LOCKED], "#4cc3ff", "#b48cff", "#ff8
 def subject_colour(i: int) -> str:
     """The i-th subject kept's colour, the first green (more subjects than colours: round again)."""
     return SUBJECT_COLOURS[i % len(SUBJECT_COLOURS)]
+
+
+def lock_colour(i: int, state: TrackState) -> str:
+    """The i-th subject's colour in `state`, alike in its lock box, the status line and the state
+    plot: its own colour, red while it is lost."""
+    return STATE_COLOURS[TrackState.LOST] if state == TrackState.LOST else subject_colour(i)
+
 # One colour per stage of a frame's trip (Tableau 10: tells ten series apart, also in print).
 STAGE_COLOURS = dict(zip(STAGES, ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2",
                                   "#eeca3b", "#9d755d")))

@@ -22,6 +22,9 @@ from focusr.track import Tracker
 from focusr.types import Box, Detection, Subject, TrackState
 
 SHARE_MIN_IOU = 0.1  # a detection overlapping a subject's box less than this is not matched to it
+MOST_SUBJECTS = 8  # kept sharp at once: each costs a tracker and a cut-out on every frame
+TOO_MANY = (f"At most {MOST_SUBJECTS} subjects are kept sharp at once: Ctrl-click one to let it go, "
+            "then add another.")
 
 
 def settings(stage: param.Parameterized) -> dict:

@@ -381,6 +381,19 @@ def test_ctrl_click_keeps_a_second_walker_sharp_and_escape_releases_both(tab):
     print(f"two subjects: sharpness {inside[0]:.0f} and {inside[1]:.0f}, background {rest:.0f}")
     assert all(rest < 0.35 * s for s in inside), (inside, rest)
     assert tab.status_says("subjects"), tab.status()
+    # the state plot: a bar for each, in its lane of the row of its state, in its own colour and name
+    time.sleep(1.0)  # the figures come twice a second
+    rows = tab.page.evaluate("""() => { const d = window.Bokeh.documents[0].get_model_by_name('focusr-state').data
+        return d.t.map((t, i) => [t, d.subject[i], d.colour[i], d.state[i], d.y[i]]) }""")
+    newest = [r for r in rows if r[0] == rows[-1][0]]
+    labels = [s["label"] for s in head["subjects"]]
+    assert [r[1:4] for r in newest] == [[f"1 {labels[0]}", style.lock_colour(0, TrackState.LOCKED), "locked"],
+                                        [f"2 {labels[1]}", style.lock_colour(1, TrackState.LOCKED), "locked"]], newest
+    assert newest[0][4][1] > newest[1][4][1], newest  # the first on top
+    tab.page.mouse.wheel(0, 900)  # down to the plots
+    time.sleep(0.5)
+    tab.shot("two-subjects-plot")
+    tab.page.mouse.wheel(0, -900)
     tab.page.keyboard.press("Escape")
     tab.wait("S.last.subjects && S.last.subjects.length === 0 && root.dataset.state === 'idle'", what="both released")
     assert not tab.errors, tab.errors

@@ -182,3 +182,28 @@ def test_ctrl_click_on_the_amber_box_beside_a_kept_subject_adds_it_and_does_not_
         assert sorted(kept(r, scene)) == [1], r.subjects
     finally:
         p.close()
+
+
+def test_a_subject_beyond_the_most_kept_is_refused_in_one_line_and_the_others_stay(monkeypatch):
+    """Each subject costs a tracker and a cut-out on every frame: past MOST_SUBJECTS (3 here,
+    to need only the four things of the scene) a Ctrl-click keeps nobody more and says why, once
+    for that click; those kept stay kept, and letting one go makes room again."""
+    import focusr.pipeline
+
+    monkeypatch.setattr(focusr.pipeline, "MOST_SUBJECTS", 3)
+    scene = crossing_scene(40)
+    p = pipeline(scene)
+    seen, told = {}, {}
+
+    def after(r):
+        seen[r.index] = sorted(kept(r, scene))
+        told[r.index] = [w for w in r.warnings if w.startswith("At most")]
+
+    try:
+        run(scene, p, {5: (0, "lock"), 7: (1, "add"), 9: (2, "add"), 11: (3, "add"),  # the fourth: refused
+                       20: (1, "remove"), 22: (3, "add")}, range(40), after)
+    finally:
+        p.close()
+    assert seen[15] == [0, 1, 2]
+    assert [i for i, lines in told.items() if lines] == [11]  # said for that click, once
+    assert seen[30] == [0, 2, 3]

@@ -1,0 +1,26 @@
+"""The state plot's bars: one per subject kept, each in its own lane of its state's row."""
+
+from focusr import style
+from focusr.figures import ROW_HEIGHT, STATES, state_rows
+from focusr.types import TrackState
+
+
+def test_each_subject_gets_its_own_lane_colour_and_name_in_the_row_of_its_state():
+    rows = state_rows(3.0, [("Normal", TrackState.LOCKED), ("cup", TrackState.LOST), ("Fall", TrackState.REACQUIRED)])
+    assert rows["subject"] == ["1 Normal", "2 cup", "3 Fall"]
+    assert rows["state"] == ["locked", "lost", "reacquired"] and rows["t"] == [3.0] * 3
+    assert [y[0] for y in rows["y"]] == rows["state"] and all(y[0] in STATES for y in rows["y"])
+    # the colours of their lock boxes: the first green, the lost one red, the third its own
+    assert rows["colour"] == [style.subject_colour(0), style.STATE_COLOURS[TrackState.LOST], style.subject_colour(2)]
+    # lanes: the first on top, none overlapping, all inside the row
+    tops = [y[1] + h / 2 for y, h in zip(rows["y"], rows["h"])]
+    bottoms = [y[1] - h / 2 for y, h in zip(rows["y"], rows["h"])]
+    assert tops[0] <= ROW_HEIGHT / 2 + 1e-9 and bottoms[-1] >= -ROW_HEIGHT / 2 - 1e-9
+    assert all(b >= t2 - 1e-9 for b, t2 in zip(bottoms, tops[1:])), (tops, bottoms)
+
+
+def test_one_subject_fills_the_row_and_none_is_one_idle_bar():
+    one = state_rows(1.0, [("Normal", TrackState.LOCKED)])
+    assert one["y"] == [("locked", 0.0)] and abs(one["h"][0] - 0.9 * ROW_HEIGHT) < 1e-9
+    none = state_rows(1.0, [])
+    assert none["state"] == ["idle"] and none["colour"] == [style.MUTED] and none["subject"] == ["none"]
