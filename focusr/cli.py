@@ -1,7 +1,8 @@
 """The `focusr` command.
 
     focusr serve [--port N] [--address A] [panel serve options]   the dashboard
-    focusr render INPUT -o OUTPUT.mp4 --focus T:X,Y [--add T:X,Y] [--remove T:X,Y] [--release T]
+    focusr render INPUT -o OUTPUT.mp4 --focus T:X,Y [--add T:X,Y] [--remove T:X,Y] [--include T:X,Y]
+        [--exclude T:X,Y] [--release T]
                   [--masks MASKS.npz] [--report REPORT.json]     the engine on a video file, offline
     focusr bench VIDEO [--size WxH] ...                          the pipeline against the naive design
     focusr --version
@@ -45,8 +46,10 @@ class FocusEvent:
     mode: str = "lock"  # what the click does (types.CLICK_MODES): --focus locks, --add adds, --remove removes
 
 
-# The options that click, and what their click does (the page's plain, Ctrl- and Ctrl-click on a kept subject).
-CLICK_OPTIONS = {"--focus": "lock", "--add": "add", "--remove": "remove"}
+# The options that click, and what their click does (the page's plain, Ctrl- and Ctrl-click on a kept
+# subject, Shift- and Alt-click).
+CLICK_OPTIONS = {"--focus": "lock", "--add": "add", "--remove": "remove",
+                 "--include": "include", "--exclude": "exclude"}
 
 
 def parse_focus(text: str, option: str = "--focus") -> FocusEvent:
@@ -160,6 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "(repeatable; the page's Ctrl-click)")
     render.add_argument("--remove", action="append", default=[], metavar="T:X,Y",
                         help="at T seconds, let the kept subject at pixel X,Y go; the others stay (repeatable)")
+    render.add_argument("--include", action="append", default=[], metavar="T:X,Y",
+                        help="at T seconds, add the region at pixel X,Y to the nearest subject's cut-out; it moves "
+                             "with the subject until it is let go or clicked afresh (repeatable; the page's "
+                             "Shift-click)")
+    render.add_argument("--exclude", action="append", default=[], metavar="T:X,Y",
+                        help="at T seconds, take the region at pixel X,Y out of the nearest subject's cut-out "
+                             "(repeatable; the page's Alt-click)")
     render.add_argument("--release", action="append", default=[], metavar="T",
                         help="at T seconds, release every subject (repeatable)")
     render.add_argument("--masks", metavar="MASKS.npz",

@@ -20,10 +20,11 @@ import param
 
 from focusr import models, overlay
 from focusr.carry import Follow, carry, carry_all
+from focusr.corrections import Correction, corrected
 from focusr.chain import about_size
 from focusr.detect import BackgroundDetector, Detector, under_point
 from focusr.enhance import Enhancer
-from focusr.geometry import center, distance, gap, iou, square_around
+from focusr.geometry import area, center, distance, gap, iou, square_around
 from focusr.render import RackFocus, Renderer, fit
 from focusr.schedule import DetectionSchedule
 from focusr.segment import Segmenter, grow_region
@@ -36,6 +37,7 @@ from focusr.types import HELD, Box, Detection, FrameResult, Pointer, Subject, Tr
 log = logging.getLogger(__name__)
 
 CLICK_SQUARE_RADIUS = 1 / 12  # nothing (sensible) grows from the click: lock a square this share of the frame around it
+NOTHING_TO_CORRECT = "Shift-click and Alt-click correct a subject's cut-out: click a subject first."
 REGION_MAX_SHARE = 0.3  # a region grown from a click larger than this share of the frame is not what the user meant
 MIN_TRACK_SCALE = 0.15  # below this, a huge subject's tracking copy loses the detail CSRT needs
 MIN_TRACK_WIDTH = 320  # px: track_scale never shrinks a narrow frame's tracking copy below this (or 1:1)
@@ -137,6 +139,7 @@ class FocusPipeline(param.Parameterized):
         self._kept: list[Kept] = []  # subjects kept sharp besides the first (focusr.subjects)
         self._picture: np.ndarray | None = None  # the matte the last frame was blurred with (all subjects)
         self._told: list[str] = []  # what this frame's click could not do, in a line each (its warnings)
+        self._corrections: list[Correction] = []  # the first subject's correction clicks, oldest first
         for stage in (self.tracker, self.segmenter):  # the subjects kept besides the first follow its controls
             stage.param.watch(self._follow_settings, [n for n in settings(stage) if n != "person_model"])
 
@@ -211,6 +214,7 @@ class FocusPipeline(param.Parameterized):
 
     def _release_first(self) -> None:
         self._subject_det = None
+        self._corrections = []
         self._origin = None
         self.tracker.release()
         self.segmenter.reset()
@@ -275,6 +279,7 @@ class FocusPipeline(param.Parameterized):
         with clock("segment"):
             last = self._matte if self._matte is not None and self._matte.shape == frame.shape[:2] else None
             matte = last if sharp else guard("segment", last, self._segment, frame, update, index)
+            matte = corrected(matte, self._corrections, self.tracker.box)
             if self._kept:  # the blur grows with the distance from the nearest subject
                 matte = combined([matte, *guard("segment", [k.matte for k in self._kept], self._segment_kept,
                                                 frame, index)], frame.shape)
@@ -480,6 +485,9 @@ class FocusPipeline(param.Parameterized):
         """What a click does to the subjects kept (`Pointer.mode`, `types.CLICK_MODES`); True
         if it locked the first subject on this frame. A plain click starts over with one
         subject; one on the subject already first keeps it (and lets the others go)."""
+        if pointer.mode in ("include", "exclude"):
+            self._correct(frame, pointer, index)
+            return False
         if pointer.mode == "lock":
             choice = self._resolve(frame, pointer, index)
             if self._kept:
@@ -520,6 +528,20 @@ class FocusPipeline(param.Parameterized):
         self._kept.append(kept)
         return False
 
+    def _correct(self, frame, pointer: Pointer, index: int) -> None:
+        """A correction click (`focusr.corrections`): the region under it, on the frame it was made
+        on, joins ("include") or leaves ("exclude") the cut-out of the subject nearest the click
+        there (the tightest box holding it). It shows from this frame on, at once."""
+        shown = pointer.shown if pointer.shown is not None else index
+        owners = [(self._corrections, self.tracker), *((k.corrections, k.tracker) for k in self._kept)]
+        boxes = [(mine, b) for mine, t in owners if t.state != TrackState.IDLE and (b := t.box_at(shown) or t.box)]
+        if not boxes:
+            self._told.append(NOTHING_TO_CORRECT)
+            return
+        mine, box = min(boxes, key=lambda mb: (distance(mb[1], pointer.click), area(mb[1])))
+        past = self._recent.since(shown, frame.shape)
+        mine.append(Correction.grown(past[0] if past else frame, pointer.click, box, pointer.mode == "include"))
+
     def _track_kept(self, frame, dt: float, theirs: list, fresh_at, index: int, copies: dict) -> None:
         """Each subject kept besides the first, on its own, with its share of the detections
         (`subjects.shares`; None: none new)."""
@@ -537,7 +559,7 @@ class FocusPipeline(param.Parameterized):
             if k.tracker.state in HELD and box is not None:
                 k.matte = k.segmenter.segment(frame, box, index, detection=k.fresh,
                                               is_person=self.detector.is_person(k.tracker.subject.label))
-        return [k.matte for k in self._kept]
+        return [corrected(k.matte, k.corrections, k.tracker.box) for k in self._kept]
 
     def _to_now(self, fresh, fresh_at, frame, index: int):
         """New detections of an earlier frame, with those that could be the locked subject
@@ -656,6 +678,8 @@ class FocusPipeline(param.Parameterized):
         carried = carried or carry(past, box, mask)
         now = carried[-1]
         tracker, segmenter = (self.tracker, self.segmenter) if kept is None else (kept.tracker, kept.segmenter)
+        if kept is None:  # clicked afresh: its corrections were of the one before
+            self._corrections = []
         segmenter.reset()
         if seed is not None:
             segmenter.seed(frame, *seed, index)  # of an earlier frame: it moves with the box

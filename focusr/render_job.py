@@ -38,7 +38,7 @@ class Interrupted(KeyboardInterrupt):
 
 @dataclass(frozen=True)
 class Event:
-    option: str  # "--focus", "--add", "--remove" or "--release"
+    option: str  # one of cli.CLICK_OPTIONS, or "--release"
     text: str  # as the user typed it
     at: FocusEvent
 
@@ -51,7 +51,8 @@ class Event:
 
 
 def parse_events(args) -> list[Event]:
-    """Every click and release, in time order; at one time: --focus, --add, --remove, --release.
+    """Every click and release, in time order; at one time: --focus, --add, --remove, --include,
+    --exclude, --release.
     One click a frame, as on the page: clicks at one time go on consecutive frames."""
     events = [Event(option, text, parse_focus(text, option)) for option in CLICK_OPTIONS
               for text in getattr(args, option.lstrip("-"), [])]
@@ -122,7 +123,7 @@ def _render(args, events, pipeline, reader, outputs: Outputs) -> int:
         warmup_ms = round((time.perf_counter() - loading) * 1000.0, 1)  # in no frame's timings
         for notice in notices:
             print(f"focusr: warning: {notice}", file=sys.stderr)
-        if not any(e.at.point is not None and e.at.mode != "remove" for e in events):  # said now, and in the summary
+        if not any(e.at.point is not None and e.at.mode in ("lock", "add") for e in events):  # said now and at the end
             print("focusr: hint: no --focus given, so no subject will be in focus and the frames are written "
                   "unblurred; add --focus T:X,Y (seconds:pixels) to pick one", file=sys.stderr)
         source = probe(args.input)  # the exact frame rate (30000/1001, not 29.97002997) and the sound
@@ -209,7 +210,7 @@ def summary(frames: list[dict], applied: list[tuple[Event, int]], pending: list[
     n, fps = len(frames), info.fps
     subjects = []
     for e, at in applied:
-        if e.at.mode == "remove":
+        if e.at.mode in ("remove", "include", "exclude"):  # keeps nobody new
             continue
         before = {s["key"] for s in frames[at - 1]["subjects"]} if at > 0 else set()
         now = {s["key"] for s in frames[at]["subjects"]}

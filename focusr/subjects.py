@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import param
 
+from focusr.corrections import Correction
 from focusr.geometry import area, distance, iou
 from focusr.segment import Segmenter
 from focusr.track import Tracker
@@ -35,7 +36,8 @@ def settings(stage: param.Parameterized) -> dict:
 @dataclass
 class Kept:
     """A subject kept besides the first: its own tracker and segmenter (sharing the first's
-    person model), the scale it is tracked at, its last matte and its newest detection."""
+    person model), the scale it is tracked at, its last matte, its newest detection and its
+    correction clicks."""
 
     tracker: Tracker
     segmenter: Segmenter
@@ -43,6 +45,7 @@ class Kept:
     matte: np.ndarray | None = None
     detection: Detection | None = None  # the detection it took in the newest round (the hover box skips it)
     fresh: Detection | None = field(default=None, repr=False)  # the one it took on this frame, for its matte
+    corrections: list[Correction] = field(default_factory=list)  # its correction clicks, oldest first
 
     @classmethod
     def like(cls, tracker: Tracker, segmenter: Segmenter) -> Kept:

@@ -66,8 +66,9 @@ class Pointer:
 
 # What a click does to the subjects kept sharp: "lock" starts over with the one clicked; "add"
 # keeps it too; "remove" lets the kept one clicked go; "toggle" (Ctrl-click) adds, or removes
-# a kept one.
-CLICK_MODES = ("lock", "add", "remove", "toggle")
+# a kept one; "include" (Shift-click) and "exclude" (Alt-click) correct the nearest one's
+# cut-out by the region under the click (focusr.corrections).
+CLICK_MODES = ("lock", "add", "remove", "toggle", "include", "exclude")
 
 
 @dataclass

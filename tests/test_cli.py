@@ -99,6 +99,31 @@ def test_render_keeps_two_subjects_with_add_and_lets_one_go_with_remove(tmp_path
     assert "--add 0:370,250 (0.07-3.00 s): object locked in" in res.stderr, res.stderr
 
 
+def test_render_include_adds_the_bag_to_the_subject_and_it_moves_with_him(tmp_path):
+    """--include at 1 s adds the bag he carries (which his cut-out leaves off) to his matte, and
+    it stays sharp as he walks on: checked on the masks against the bag's true mask."""
+    from test_corrections import N, carrying_scene
+
+    from focusr.geometry import center
+
+    scene = carrying_scene()
+    subject, bag = scene.things
+    path = tmp_path / "carry.avi"
+    h, w = scene.frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15, (w, h))
+    for f in scene.frames:
+        writer.write(f)
+    writer.release()
+    bx, by = (round(v) for v in center(bag.box_at(15)))
+    out, masks = tmp_path / "out.mp4", tmp_path / "m.npz"
+    res = run("render", path, "-o", out, "--focus", "0:200,240", "--include", f"1:{bx},{by}", "--masks", masks)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    m = np.load(masks)["masks"] > 127
+    on_bag = [m[i][bag.mask_at(i, m.shape[1:])].mean() for i in range(N)]
+    print(f"bag sharp: before --include {max(on_bag[2:15]):.2f}, after {min(on_bag[16:]):.2f}-{max(on_bag[16:]):.2f}")
+    assert max(on_bag[2:15]) < 0.5 < np.median(on_bag[16:]), on_bag
+
+
 @pytest.mark.parametrize("args,needle", [
     (["render", "/no/such.mp4", "-o", "{tmp}/o.mp4"], "no such file"),
     (["render", "{notvideo}", "-o", "{tmp}/o.mp4"], "not a video"),
@@ -110,6 +135,8 @@ def test_render_keeps_two_subjects_with_add_and_lets_one_go_with_remove(tmp_path
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--add", "banana"], "--add banana: expected T:X,Y"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--remove", "0:900,100"], "outside"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--add", "-2:10,10"], "--add -2:10,10: T must be"),
+    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--include", "1:x,2"], "--include 1:x,2: expected T:X,Y"),
+    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--exclude", "0:900,100"], "outside"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--interval", "0"], "--interval must be between 1 and 60"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--blur", "100"], "--blur must be between 0 and 40"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--focus", "-1:10,10"], "--focus -1:10,10: T must be"),
