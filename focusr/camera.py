@@ -13,6 +13,8 @@ from focusr import style
 KEYS = (
     ("Click / tap", "focus on a subject (hover first to see what can be focused)"),
     ("Ctrl-click", "keep another subject sharp too (Cmd-click on a Mac); on a kept one, let it go"),
+    ("Shift-click", "add the region under the pointer to the nearest subject's cut-out"),
+    ("Alt-click", "take the region under the pointer out of the nearest subject's cut-out"),
     ("Esc", "release the subject"),
     ("Space", "pause or play (paused, click, hover and controls still work)"),
     ("W", "webcam"),

@@ -423,15 +423,19 @@ S.toSource = (e) => {
   const x = (e.clientX - p.left) / p.scale, y = (e.clientY - p.top) / p.scale
   return x >= 0 && y >= 0 && x < screen.width && y < screen.height ? [x, y] : null
 }
-// What a click will do, shown by the cursor: Ctrl (Cmd on a Mac) held, a click keeps the subject
-// as well as those kept ('copy'), or lets a kept one go; else it picks one ('pointer' over a box).
-S.adding = false
+// What a click will do (the click's mode, types.CLICK_MODES), shown by the cursor: Ctrl (Cmd on a
+// Mac) held, it keeps the subject as well as those kept, or lets a kept one go ('copy'); Shift held,
+// it adds the region under it to the nearest subject's cut-out ('cell'); Alt held, it takes one
+// away ('no-drop'); else it picks one ('pointer' over a box).
+S.mode = 'lock'
+const CURSORS = {toggle: 'copy', include: 'cell', exclude: 'no-drop'}
+S.modeOf = (e) => (e.ctrlKey || e.metaKey) ? 'toggle' : e.shiftKey ? 'include' : e.altKey ? 'exclude' : 'lock'
 S.cursor = () => {
-  screen.style.cursor = S.adding ? 'copy' : (S.last && S.last.hover ? 'pointer' : 'crosshair')
+  screen.style.cursor = CURSORS[S.mode] || (S.last && S.last.hover ? 'pointer' : 'crosshair')
 }
 S.modifiers = (e) => {
-  const adding = Boolean(e.ctrlKey || e.metaKey)
-  if (adding !== S.adding) { S.adding = adding; S.cursor() }
+  const mode = S.modeOf(e)
+  if (mode !== S.mode) { S.mode = mode; S.cursor() }
 }
 document.addEventListener('keydown', S.modifiers)
 document.addEventListener('keyup', S.modifiers)
@@ -453,8 +457,7 @@ screen.addEventListener('click', (e) => {
   const p = S.toSource(e)
   if (!p) return
   root.focus()
-  const mode = (e.ctrlKey || e.metaKey) ? 'toggle' : 'lock'  // Ctrl-click: one more subject, or one fewer
-  data.click = {x: p[0], y: p[1], n: ++S.clicks, seq: S.shownSeq, mode: mode}
+  data.click = {x: p[0], y: p[1], n: ++S.clicks, seq: S.shownSeq, mode: S.modeOf(e)}
   if (msg.className.includes('hint')) S.say('')
   if (S.paused) return  // the server shows it on the still frame (a webcam's next frame is not the one seen)
   S.urgent = true
