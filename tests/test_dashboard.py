@@ -279,6 +279,17 @@ def test_a_click_locks_the_hovered_walker_letterboxed_and_fullscreen(chromium, s
         context.close()
 
 
+def paused_at(tab, seconds: float) -> None:
+    """vtest as a file opened in the page, paused (Space), and seeked to `seconds` (seek_still)."""
+    webm = make_webm(asset("vtest.avi"), asset("vtest.avi").with_name("vtest.webm"), frames=400)
+    tab.page.locator("input[type=file]").set_input_files(str(webm))
+    tab.wait("S.counts.displayed > 20", what="frames from the file")
+    tab.camera.focus()
+    tab.page.keyboard.press(" ")
+    tab.wait("S.paused", what="paused")
+    seek_still(tab, webm, seconds)
+
+
 def seek_still(tab, video: Path, seconds: float) -> None:
     """Paused, drag the seek bar to `seconds` into the file, as a user would, and wait until the
     page shows that frame with its own detections (hover boxes of that frame, not carried)."""
@@ -305,13 +316,7 @@ def test_ctrl_click_keeps_a_second_walker_sharp_and_escape_releases_both(tab):
     Checked for WHO (each lock is the walker whose box was clicked), that the cursor says a
     Ctrl-click adds, that both are sharp against the background, that the status line names
     both, and that Escape releases both."""
-    webm = make_webm(asset("vtest.avi"), asset("vtest.avi").with_name("vtest.webm"), frames=400)
-    tab.page.locator("input[type=file]").set_input_files(str(webm))
-    tab.wait("S.counts.displayed > 20", what="frames from the file")
-    tab.camera.focus()
-    tab.page.keyboard.press(" ")
-    tab.wait("S.paused", what="paused")
-    seek_still(tab, webm, 22.5)  # the same frame on every run: three walkers well apart
+    paused_at(tab, 22.5)  # the same frame on every run: three walkers well apart
     hovered = []
 
     def hover_one(grid, kept: int):
@@ -403,13 +408,7 @@ def test_shift_click_adds_a_region_to_the_cut_out_and_alt_click_takes_one_away(t
     Shift-click on the road beside him (the cursor says so) makes that patch sharp again, an
     Alt-click on his upper body blurs it. Sharp is measured as "like the frame before any
     blur": the mean difference from it in a small window at each click."""
-    webm = make_webm(asset("vtest.avi"), asset("vtest.avi").with_name("vtest.webm"), frames=400)
-    tab.page.locator("input[type=file]").set_input_files(str(webm))
-    tab.wait("S.counts.displayed > 20", what="frames from the file")
-    tab.camera.focus()
-    tab.page.keyboard.press(" ")
-    tab.wait("S.paused", what="paused")
-    seek_still(tab, webm, 22.5)
+    paused_at(tab, 22.5)
     canvas = lambda: decode_png_url(tab.js("root.querySelector('canvas').toDataURL('image/png')"))  # noqa: E731
     original = canvas().astype(int)  # nothing hovered or locked: all sharp
     tab.page.mouse.move(*tab.canvas_point(470, 280))  # the walker at the right
@@ -767,7 +766,12 @@ def test_a_new_source_starts_fresh_without_the_old_lock(tab):
     assert tab.js("root.dataset.state") == "idle" and not tab.js("root.dataset.hover")
     assert tab.status_says("state idle") and tab.status_says("source file")
     time.sleep(1.5)  # the plots take a point twice a second
-    tab.page.locator("canvas").last.scroll_into_view_if_needed()  # the plots, below the video
+    for _ in range(5):  # the plots, below the video (a plot's canvas may be drawn anew meanwhile)
+        try:
+            tab.page.locator("canvas").last.scroll_into_view_if_needed(timeout=5_000)
+            break
+        except playwright.Error:
+            time.sleep(0.3)
     tab.shot("plots")
     marks = tab.page.evaluate("""() => window.Bokeh.documents[0].get_model_by_name('focusr-sources').data.source""")
     assert marks[-2:] == ["webcam", "file"], marks
