@@ -4,8 +4,8 @@ matte (a bag the cut-out left off), an Alt-click takes one away (the wall it too
 A correction is a region, not a pixel: the patch of like colour around the click, stopped at
 edges and bounded to a share of the subject's size (one click means a part, never the scene).
 It is kept relative to the subject's box (its centre and size), so it moves and scales with
-the subject as it is tracked, until the subject is let go or clicked afresh. Corrections are laid over the subject's
-cut-out on every frame, in the order they were made (a later one wins where they overlap); the
+the subject as it is tracked, until the subject is let go or clicked afresh. Corrections are
+laid over the subject's cut-out on every frame, in the order they were made (a later one wins where they overlap); the
 cut-out itself is never changed, so they never pile up frame after frame.
 """
 
@@ -28,7 +28,7 @@ EDGES = (60, 150)  # Canny thresholds: the fill stops at these edges
 @dataclass(frozen=True)
 class Correction:
     """One correction click: where the region is relative to the subject's box when it was made
-    (u, v: 0 at its left/top, 1 at its right/bottom), and its mask there."""
+    (offsets from the box's centre, in units of its size: `_frame_of`), and its mask there."""
 
     at: tuple[float, float, float, float]  # the region's box, from the subject's box centre, in its sizes
     mask: np.ndarray  # bool, the region within `at`
