@@ -390,10 +390,13 @@ def run(args) -> int:
         print(f"{len(frames)} frames of {args.video} at {w}x{h}, detect every {args.interval}, "
               f"weights {args.weights or 'default'}, click at {click[0]:.0f},{click[1]:.0f}; "
               f"the first {warm} frames are not timed")
-        print(f"{'stage':>8} | {'naive mean':>10} {'p95':>7} | {'focusr mean':>11} {'p95':>7}   (ms)")
+        more = results[2:]  # focusr with several subjects, when timed
+        print(f"{'stage':>8} | {'naive mean':>10} {'p95':>7} | {'focusr mean':>11} {'p95':>7}"
+              + "".join(f" | {r['name'] + ' mean':>13} {'p95':>7}" for r in more) + "   (ms)")
         for s in STAGES:
             a, b = naive_result["stages"][s], focusr_result["stages"][s]
-            print(f"{s:>8} | {a['mean_ms']:>10.1f} {a['p95_ms']:>7.1f} | {b['mean_ms']:>11.1f} {b['p95_ms']:>7.1f}")
+            print(f"{s:>8} | {a['mean_ms']:>10.1f} {a['p95_ms']:>7.1f} | {b['mean_ms']:>11.1f} {b['p95_ms']:>7.1f}"
+                  + "".join(f" | {r['stages'][s]['mean_ms']:>13.1f} {r['stages'][s]['p95_ms']:>7.1f}" for r in more))
         for r in results:
             print(f"{r['name']:>8}: {r['fps']:6.1f} fps, frame time mean {r['mean_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms")
     n = len(frames)
@@ -410,7 +413,8 @@ def run(args) -> int:
         many = results[2]
         print(f"{many['subjects_kept']} subjects kept (of {args.subjects} clicked, on the last frame): "
               f"{many['fps']:.1f} fps, {many['fps'] / max(focusr_result['fps'], 1e-9):.0%} of one subject's "
-              f"{focusr_result['fps']:.1f} fps")
+              f"{focusr_result['fps']:.1f} fps; each held " + ", ".join(f"{a}/{b}" for a, b in many["subjects_held"])
+              + " frames from its click")
     return 0
 
 
@@ -438,7 +442,7 @@ def focusr_pass(name: str, pipeline, payloads: list[bytes], clicks: list, warm: 
         shown = pipeline.frame_index if header["hover"] is not None else None
         time.sleep(0.01)
     pointers = [Pointer(hover=click, click=click, shown=shown), *(Pointer(click=c, mode="add") for c in clicks[1:])]
-    timings, lock, locked, header = [], None, 0, {}
+    timings, lock, locked, header, held = [], None, 0, {}, {}
     start = time.perf_counter()
     for i, p in enumerate(payloads):
         if i == warm:
@@ -448,13 +452,17 @@ def focusr_pass(name: str, pipeline, payloads: list[bytes], clicks: list, warm: 
         timings.append({s: t.get(s, 0.0) for s in STAGES})
         header = wire.unpack(reply)[0]
         locked += header["state"] in {state.value for state in HELD}
+        for subject in header.get("subjects", []):  # frames each subject was held, by its key, from its click
+            held.setdefault(subject["key"], [0, 0])
+            held[subject["key"]][0] += subject["state"] in {state.value for state in HELD}
+            held[subject["key"]][1] += 1
         if i == 0:
             lock = {"label": header["label"], "box": header["box"]}
     result = summarise(name, timings, time.perf_counter() - start, warm)
     session.close(wait=60.0)  # its worker closes the pipeline, which waits for a detection under way
     result.update(detections=pipeline.detector.runs, segments={k: v for k, v in counts.items() if v or "(" not in k},
                   lock=lock, tracked_frames=locked, final_box=header.get("box"),
-                  subjects_kept=len(header.get("subjects", [])))
+                  subjects_kept=len(header.get("subjects", [])), subjects_held=list(held.values()))
     return result
 
 

@@ -136,9 +136,7 @@ def _flow(a: np.ndarray, b: np.ndarray, points: np.ndarray):
     """Median motion of the points from a to b, and the points that moved with it, where they
     landed. A point is dropped if it does not come back to where it started (forward-backward
     check) or moved otherwise than the rest: it slid onto something passing in front."""
-    ahead, ok, _ = cv2.calcOpticalFlowPyrLK(a, b, points, None, **LK)
-    back, ok_back, _ = cv2.calcOpticalFlowPyrLK(b, a, ahead, None, **LK)
-    good = (ok.ravel() == 1) & (ok_back.ravel() == 1) & (np.linalg.norm((back - points).reshape(-1, 2), axis=1) < FB_ERROR)
+    ahead, good = both_ways(a, b, points)
     if good.sum() < MIN_POINTS:
         return None, points[:0]
     motion = (ahead - points).reshape(-1, 2)
@@ -147,6 +145,15 @@ def _flow(a: np.ndarray, b: np.ndarray, points: np.ndarray):
     if good.sum() < MIN_POINTS:
         return None, points[:0]
     return tuple(np.median(motion[good], axis=0)), ahead[good].reshape(-1, 1, 2)
+
+
+def both_ways(a: np.ndarray, b: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the points landed on b, and which of them came back to where they started on a
+    when followed back (the forward-backward check)."""
+    ahead, ok, _ = cv2.calcOpticalFlowPyrLK(a, b, points, None, **LK)
+    back, ok_back, _ = cv2.calcOpticalFlowPyrLK(b, a, ahead, None, **LK)
+    return ahead, (ok.ravel() == 1) & (ok_back.ravel() == 1) & \
+        (np.linalg.norm((back - points).reshape(-1, 2), axis=1) < FB_ERROR)
 
 
 class Follow:

@@ -23,6 +23,7 @@ from focusr.track import Tracker
 from focusr.types import Box, Detection, Subject, TrackState
 
 SHARE_MIN_IOU = 0.1  # a detection overlapping a subject's box less than this is not matched to it
+KEPT_ENGINE = "flow"  # Tracker.engine of those kept besides the first: CSRT's ~10 ms a frame each made four cost 3x one
 MOST_SUBJECTS = 8  # kept sharp at once: each costs a tracker and a cut-out on every frame
 TOO_MANY = (f"At most {MOST_SUBJECTS} subjects are kept sharp at once: Ctrl-click one to let it go, "
             "then add another.")
@@ -49,16 +50,17 @@ class Kept:
 
     @classmethod
     def like(cls, tracker: Tracker, segmenter: Segmenter) -> Kept:
-        """One with the settings of the first subject's stages (`follow` keeps them so)."""
+        """One with the settings of the first subject's stages (`follow` keeps them so), followed
+        frame to frame by flow rather than CSRT (KEPT_ENGINE)."""
         seg = Segmenter(**settings(segmenter))
         seg.share_model(segmenter)
-        return cls(Tracker(**settings(tracker)), seg)
+        return cls(Tracker(**{**settings(tracker), "engine": KEPT_ENGINE}), seg)
 
     def follow(self, events) -> None:
         """A control of the first subject's tracker or segmenter changed (param events): this
         subject's changes with it, as the user expects of a control."""
         stage = self.tracker if isinstance(events[0].obj, Tracker) else self.segmenter
-        stage.param.update(**{e.name: e.new for e in events})
+        stage.param.update(**{e.name: e.new for e in events if e.name != "engine"})
 
 
 def current(tracker: Tracker) -> Subject | None:

@@ -23,6 +23,7 @@ from focusr.appearance import CONFIDENT, TEMPLATE, TRACK_LEARN_RATE, Appearance
 from focusr.carry import velocity
 from focusr.chain import Chain
 from focusr.csrt import create_csrt, fast_rect
+from focusr.flowtrack import FlowTracker
 from focusr.geometry import MIN_BOX_PX, center, clip_box, gap, iou, scaled
 from focusr.smooth import OneEuro
 from focusr.types import HELD, Box, Detection, Subject, TrackState
@@ -87,6 +88,12 @@ class Tracker(param.Parameterized):
     patience = param.Integer(
         default=3, bounds=(1, 30), doc="Consecutive doubtful frames before the subject is declared lost."
     )
+    engine = param.Selector(
+        default="csrt", objects=["csrt", "flow"],
+        doc="How the subject is followed from frame to frame: 'csrt', OpenCV's correlation filter (~10 ms a "
+            "frame), or 'flow', the median motion of corners on it (~1 ms, focusr.flowtrack; the subjects kept "
+            "besides the first). Detections, the appearance check and the search when lost are the same for both.",
+    )
     template_size = param.Integer(
         default=144, bounds=(32, 256),
         doc="CSRT working size in pixels: cost grows with its square. 144 (a 36x36 feature grid, FFT-friendly) "
@@ -104,7 +111,7 @@ class Tracker(param.Parameterized):
     def reset(self) -> None:
         self.state = TrackState.IDLE
         self.subject: Subject | None = None
-        self._csrt = None
+        self._follower = None  # follows the box frame to frame: CSRT or a FlowTracker (engine)
         self._unnudge = (1.0, 1.0)  # CSRT's box size over the subject's (fast_rect)
         self._box_small: Box | None = None
         self._scale = 1.0
@@ -216,10 +223,13 @@ class Tracker(param.Parameterized):
     def _start(self, small, hsv, box_small: Box) -> None:
         box_small = clip_box(box_small, small.shape)
         x1, y1, x2, y2 = box_small
-        self._csrt = create_csrt(self.template_size)
         w, h = max(int(x2 - x1), MIN_BOX_PX), max(int(y2 - y1), MIN_BOX_PX)
-        rect = fast_rect(int(x1), int(y1), w, h, self.template_size)
-        self._csrt.init(small, rect)
+        if self.engine == "flow":
+            self._follower, rect = FlowTracker(), (x1, y1, w, h)
+        else:
+            self._follower = create_csrt(self.template_size)
+            rect = fast_rect(int(x1), int(y1), w, h, self.template_size)
+        self._follower.init(small, rect)
         self._unnudge = (w / rect[2], h / rect[3])  # CSRT's boxes, back to the subject's own size
         self._box_small = box_small
 
@@ -238,7 +248,7 @@ class Tracker(param.Parameterized):
 
         self._fresh = max(self._fresh - 1, 0)
         prev = self._box_small
-        ok, rect = self._csrt.update(small)
+        ok, rect = self._follower.update(small)
         if ok:
             x, y, w, h = rect
             kw, kh = self._unnudge

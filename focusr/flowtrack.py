@@ -1,0 +1,128 @@
+"""A cheap frame-to-frame tracker for the subjects kept besides the first.
+
+CSRT costs 9-12 ms a frame per subject on this machine (most of it a fixed cost: a smaller
+template hardly helps), so four subjects kept sharp ran at a third of one's frame rate.
+Those kept besides the first follow the median motion of corners on them instead, the way
+`focusr.carry` carries a clicked subject (pyramidal Lucas-Kanade, a forward-backward check,
+points that move otherwise than the rest dropped) and the way OpenCV's MedianFlow works:
+about a millisecond. Its drift is what the tracker's other checks already catch: each
+detection round confirms or snaps the box, the appearance check notices a box that slid
+onto the background, and a subject lost is searched for as with CSRT.
+
+It answers as an OpenCV tracker does (`init(frame, rect)`, `update(frame) -> (ok, rect)`),
+so `focusr.track.Tracker` uses either (its `engine`).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from focusr.carry import AGREE, MAX_POINTS, MIN_POINTS, both_ways
+
+RESEED_SHARE = 0.5  # fewer of the points it started with left than this share: find corners on the box afresh
+INNER = (0.15, 0.1)  # share of the box's width, height left out each side: mostly background at a walker's edges
+SCALE_STEP = (0.95, 1.05)  # a box grows or shrinks at most this much a frame (a subject walks to or from the camera)
+MIN_SCALE_POINTS = 10  # scale is measured only from this many points; fewer give a noisy ratio
+COAST_FRAMES = 15  # frames it may move on at its last motion, hidden, before it says it lost the subject
+
+
+class FlowTracker:
+    """Follows a box by the median motion of corners inside it, frame to frame."""
+
+    def __init__(self):
+        self._grey: np.ndarray | None = None
+        self._points: np.ndarray | None = None
+        self._start = 0
+        self._rect: tuple[float, float, float, float] | None = None
+        self._motion: tuple[float, float] | None = None  # px the box moved in the last step (None: no step yet)
+        self._coasting = 0  # frames in a row it moved on at its last motion: nothing on it moved its way
+
+    def init(self, frame: np.ndarray, rect) -> None:
+        self._rect = tuple(float(v) for v in rect)
+        self._grey = _grey(frame)
+        self._motion, self._coasting = None, 0
+        self._seed()
+
+    def update(self, frame: np.ndarray) -> tuple[bool, tuple[float, float, float, float]]:
+        """(ok, (x, y, w, h)) on this frame. Where nothing on the box moves its way any more
+        (something passed in front of it) it moves on at its last motion, up to COAST_FRAMES;
+        not ok: there was nothing on the box to follow (a flat patch) or it coasted too long."""
+        grey = _grey(frame)
+        prev, self._grey = self._grey, grey
+        if self._points is None or prev is None or prev.shape != grey.shape:
+            self._seed()
+            return False, self._rect
+        moved, after, before = self._step(prev, grey, self._points)
+        x, y, w, h = self._rect
+        if moved is None:  # hidden: on at its last motion, its points with it, to be found as it comes out
+            self._coasting += 1
+            moved = self._motion or (0.0, 0.0)
+            self._rect = (x + moved[0], y + moved[1], w, h)
+            self._points = self._points + np.asarray(moved, np.float32)
+            if self._coasting > COAST_FRAMES:
+                self._seed()
+                return False, self._rect
+            return True, self._rect
+        self._motion, self._coasting = moved, 0
+        k = _scale(before, after)
+        cx, cy = x + w / 2 + moved[0], y + h / 2 + moved[1]
+        w, h = w * k, h * k
+        self._rect = (cx - w / 2, cy - h / 2, w, h)
+        self._points = after
+        if len(after) < RESEED_SHARE * self._start:
+            self._seed()
+        return True, self._rect
+
+    def _step(self, a: np.ndarray, b: np.ndarray, points: np.ndarray):
+        """(median motion, the points kept where they landed, the same where they started), or
+        None and no points. As `carry._flow`, but once it has moved a step, only points
+        moving about its last step's way count: where another subject crosses in front, its
+        corners inside the box move their own way, and a plain median would go with whichever
+        covers more of the box."""
+        ahead, good = both_ways(a, b, points)
+        motion = (ahead - points).reshape(-1, 2)
+        if self._motion is not None:
+            centre = np.asarray(self._motion, np.float32)
+        elif good.sum() >= MIN_POINTS:
+            centre = np.median(motion[good], axis=0)
+        else:
+            return None, points[:0], points[:0]
+        near = good & (np.linalg.norm(motion - centre, axis=1) < AGREE)
+        if near.sum() < MIN_POINTS:
+            return None, points[:0], points[:0]
+        moved = np.median(motion[near], axis=0)
+        return (float(moved[0]), float(moved[1])), ahead[near].reshape(-1, 1, 2), points[near].reshape(-1, 1, 2)
+
+    def _seed(self) -> None:
+        """Corners on the inner part of the box, on the newest frame."""
+        x, y, w, h = self._rect
+        hh, ww = self._grey.shape[:2]
+        mx, my = INNER[0] * w, INNER[1] * h
+        xa, ya = max(int(x + mx), 0), max(int(y + my), 0)
+        xb, yb = min(int(np.ceil(x + w - mx)), ww), min(int(np.ceil(y + h - my)), hh)
+        self._points, self._start = None, 0
+        if xb - xa < 2 or yb - ya < 2:
+            return
+        where = np.zeros((hh, ww), np.uint8)
+        where[ya:yb, xa:xb] = 1
+        found = cv2.goodFeaturesToTrack(self._grey, MAX_POINTS, 0.01, 3, mask=where)
+        if found is not None and len(found) >= MIN_POINTS:
+            self._points, self._start = found.astype(np.float32), len(found)
+
+
+def _grey(frame: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+
+
+def _scale(before: np.ndarray, after: np.ndarray) -> float:
+    """How much the points spread out or drew together in one step: the median ratio of their
+    distances from their centre after and before it, bounded per frame (1: too few to say)."""
+    a, b = after.reshape(-1, 2), before.reshape(-1, 2)
+    da = np.linalg.norm(a - np.median(a, axis=0), axis=1)
+    db = np.linalg.norm(b - np.median(b, axis=0), axis=1)
+    ok = db > 2.0
+    if ok.sum() < MIN_SCALE_POINTS:
+        return 1.0
+    return float(np.clip(np.median(da[ok] / db[ok]), *SCALE_STEP))
+
