@@ -44,10 +44,15 @@ class FlowTracker:
         self._motion, self._coasting = None, 0
         self._seed()
 
-    def update(self, frame: np.ndarray) -> tuple[bool, tuple[float, float, float, float]]:
-        """(ok, (x, y, w, h)) on this frame. Where nothing on the box moves its way any more
-        (something passed in front of it) it moves on at its last motion, up to COAST_FRAMES;
-        not ok: there was nothing on the box to follow (a flat patch) or it coasted too long."""
+    def update(self, frame: np.ndarray, prior: tuple[float, float] | None = None
+               ) -> tuple[bool, tuple[float, float, float, float]]:
+        """(ok, (x, y, w, h)) on this frame. `prior`: how far the subject is expected to move
+        (px a frame), as the caller knows it (the tracker's smoothed velocity); else its own
+        last step. Where nothing on the box moves about that way (something passed in front of
+        it) it moves on at that motion, up to COAST_FRAMES; not ok: there was nothing on the
+        box to follow (a flat patch) or it coasted too long."""
+        if prior is not None:
+            self._motion = (float(prior[0]), float(prior[1]))
         grey = _grey(frame)
         prev, self._grey = self._grey, grey
         if self._points is None or prev is None or prev.shape != grey.shape:

@@ -553,12 +553,16 @@ class FocusPipeline(param.Parameterized):
                 k.detection = update.detection
 
     def _segment_kept(self, frame, index: int) -> list[np.ndarray | None]:
-        """The mattes of the subjects kept besides the first; a lost one's stays where it was."""
-        for k in self._kept:
-            box = k.tracker.box
-            if k.tracker.state in HELD and box is not None:
-                k.matte = k.segmenter.segment(frame, box, index, detection=k.fresh,
-                                              is_person=self.detector.is_person(k.tracker.subject.label))
+        """The mattes of the subjects kept besides the first; a lost one's stays where it was.
+        At most one cut-out is made afresh on a frame, the first subject's or else the one due
+        the longest (the others move with their boxes): four subjects' cut-outs all due on one
+        frame cost four MediaPipe runs there, so each is made a little less often instead."""
+        held = [k for k in self._kept if k.tracker.state in HELD and k.tracker.box is not None]
+        due = [k for k in held if k.segmenter.due(index)] if self.segmenter.last != index else []
+        turn = min(due, key=lambda k: k.segmenter.last, default=None)
+        for k in held:
+            k.matte = k.segmenter.segment(frame, k.tracker.box, index, detection=k.fresh, refresh=k is turn,
+                                          is_person=self.detector.is_person(k.tracker.subject.label))
         return [corrected(k.matte, k.corrections, k.tracker.box) for k in self._kept]
 
     def _to_now(self, fresh, fresh_at, frame, index: int):

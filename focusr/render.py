@@ -87,19 +87,18 @@ class Renderer(param.Parameterized):
                           layers[1] + (layers[2] - layers[1]) * (t - 1.0))
         out = cv2.resize(np.clip(graded, 0, 255).astype(np.uint8), (W, H), interpolation=cv2.INTER_LINEAR)
 
-        # the sharp subject, feathered, composited only where the matte reaches
-        x, y, w_, h_ = cv2.boundingRect(alpha)
-        if w_ == 0 or h_ == 0:
-            return out
+        # the sharp subjects, feathered, composited only where the matte reaches: around each
+        # part of it on its own (subjects spread over the frame are not one frame-wide box)
         f = self.feather * W / 640.0
         pad = int(3 * f) + 2
-        x1, y1, x2, y2 = max(x - pad, 0), max(y - pad, 0), min(x + w_ + pad, W), min(y + h_ + pad, H)
-        a = alpha[y1:y2, x1:x2].astype(np.float32) * (1.0 / 255.0)
-        if f > 0:
-            a = cv2.GaussianBlur(a, (0, 0), f)
-        region = cv2.blendLinear(frame[y1:y2, x1:x2].astype(np.float32), out[y1:y2, x1:x2].astype(np.float32),
-                                 a, 1.0 - a)
-        out[y1:y2, x1:x2] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+        blurred = out.copy()  # parts' boxes may overlap: each blends from the blurred picture
+        for x1, y1, x2, y2 in _parts(alpha, alpha_small if racking else matte_small, pad):
+            a = alpha[y1:y2, x1:x2].astype(np.float32) * (1.0 / 255.0)
+            if f > 0:
+                a = cv2.GaussianBlur(a, (0, 0), f)
+            region = cv2.blendLinear(frame[y1:y2, x1:x2].astype(np.float32),
+                                     blurred[y1:y2, x1:x2].astype(np.float32), a, 1.0 - a)
+            out[y1:y2, x1:x2] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
         return out
 
     @staticmethod
@@ -117,6 +116,26 @@ class Renderer(param.Parameterized):
         dist = cv2.distanceTransform(outside, cv2.DIST_L2, 3)
         t = np.clip(dist / (self.focus_falloff * np.hypot(sw, sh)), 0.0, 1.0)
         return (2.0 * t * t * (3.0 - 2.0 * t)).astype(np.float32)  # smoothstep: no kink, no band
+
+
+def _parts(alpha: np.ndarray, small: np.ndarray, pad: int) -> list[tuple[int, int, int, int]]:
+    """Boxes (x1, y1, x2, y2), `pad` px beyond them, around the parts of the full-size matte
+    `alpha`, found on its small copy `small` (a box there is a whole cell wider each side, so
+    nothing a small copy rounds away is left out). One box when there is one part."""
+    H, W = alpha.shape[:2]
+    sh, sw = small.shape[:2]
+    n, _, stats, _ = cv2.connectedComponentsWithStats((small > 0).astype(np.uint8), connectivity=8)
+    if n <= 2:  # nothing, or one part: its exact box on the full-size matte
+        x, y, w, h = cv2.boundingRect(alpha)
+        if w == 0 or h == 0:
+            return []
+        return [(max(x - pad, 0), max(y - pad, 0), min(x + w + pad, W), min(y + h + pad, H))]
+    kx, ky = W / sw, H / sh
+    out = []
+    for x, y, w, h, _ in stats[1:]:
+        out.append((max(int((x - 1) * kx) - pad, 0), max(int((y - 1) * ky) - pad, 0),
+                    min(int(np.ceil((x + w + 1) * kx)) + pad, W), min(int(np.ceil((y + h + 1) * ky)) + pad, H)))
+    return out
 
 
 class RackFocus:

@@ -256,9 +256,20 @@ class Segmenter(param.Parameterized):
         self.reset()
         self._store(box, frame.shape, mask.astype(np.float32), frame_index)
 
+    @property
+    def last(self) -> int:
+        """The frame its cut-out was last made on (not moved with the box)."""
+        return self._last
+
+    def due(self, frame_index: int) -> bool:
+        """Whether its cut-out would be made afresh on this frame (every `interval` frames)."""
+        return frame_index - self._last >= self.interval
+
     def segment(self, frame: np.ndarray, box: Box, frame_index: int, *, is_person: bool,
-                detection: Detection | None = None) -> np.ndarray:
-        """The frame-sized uint8 matte for the subject in `box`.
+                detection: Detection | None = None, refresh: bool = True) -> np.ndarray:
+        """The frame-sized uint8 matte for the subject in `box`. `refresh` False: the cut-out
+        so far moves with the box even when due (another subject's is made on this frame),
+        unless there is none yet.
 
         When the frame size changes (the camera's capture width), the matte so far is scaled
         to the new size with its box, so the subject's cut-out carries over; the caller gives
@@ -268,7 +279,7 @@ class Segmenter(param.Parameterized):
         if detection is not None and detection.mask is not None and detection.mask.shape != frame.shape[:2]:
             detection = None
         warped = self._warped(box, frame.shape)
-        due = frame_index - self._last >= self.interval or warped is None
+        due = (refresh and self.due(frame_index)) or warped is None
         if detection is not None and detection.mask is not None:
             fresh = detection.mask.astype(np.float32)
         elif due:

@@ -107,3 +107,26 @@ def test_a_matte_of_another_size_is_fitted_to_the_frame(scene):
     assert rack.previous.shape == (90, 160)
     rack.rescale((180, 320))
     assert rack.step(0.1, 0.3)[0].shape == (180, 320)
+
+
+def test_subjects_apart_are_composited_each_in_its_own_box_as_in_one(scene, monkeypatch):
+    """Subjects spread over the frame are composited each around its own part of the matte
+    (not one frame-wide box: with four kept subjects that box was most of the frame); the
+    picture is the one a single box gives, and every subject is as sharp."""
+    import focusr.render as render
+
+    frame, _ = scene
+    matte = np.zeros((360, 640), np.uint8)
+    for x, y in ((40, 30), (500, 40), (60, 250), (520, 240)):
+        cv2.ellipse(matte, (x + 40, y + 40), (30, 40), 0, 0, 360, 255, -1)
+    matte = cv2.GaussianBlur(matte, (0, 0), 2)  # soft edges, as a segmenter gives
+    renderer = Renderer()
+    parts = render._parts(matte, cv2.resize(matte, (160, 90), interpolation=cv2.INTER_AREA), 10)
+    assert len(parts) == 4 and sum((x2 - x1) * (y2 - y1) for x1, y1, x2, y2 in parts) < 0.25 * 640 * 360
+    apart = renderer.render(frame, matte)
+    one = lambda alpha, small, pad: [(0, 0, 640, 360)]  # noqa: E731 - the one box around everything
+    monkeypatch.setattr(render, "_parts", one)
+    whole = renderer.render(frame, matte)
+    diff = np.abs(apart.astype(int) - whole.astype(int))
+    print(f"parts {parts}; difference from one box: max {diff.max()}, mean {diff.mean():.4f}")
+    assert diff.max() <= 2 and diff.mean() < 0.01
