@@ -24,6 +24,8 @@ RESEED_SHARE = 0.5  # fewer of the points it started with left than this share: 
 INNER = (0.15, 0.1)  # share of the box's width, height left out each side: mostly background at a walker's edges
 SCALE_STEP = (0.95, 1.05)  # a box grows or shrinks at most this much a frame (a subject walks to or from the camera)
 MIN_SCALE_POINTS = 10  # scale is measured only from this many points; fewer give a noisy ratio
+AGREE_SHARE = 0.5  # a point agrees with the way expected within AGREE px and this share of its length (a pace changes)
+MOST = 0.7  # share of its points that must go one way for that to be its way when its last step's is not
 COAST_FRAMES = 15  # frames it may move on at its last motion, hidden, before it says it lost the subject
 
 
@@ -51,10 +53,10 @@ class FlowTracker:
         last step. Where nothing on the box moves about that way (something passed in front of
         it) it moves on at that motion, up to COAST_FRAMES; not ok: there was nothing on the
         box to follow (a flat patch) or it coasted too long."""
-        if prior is not None:
-            self._motion = (float(prior[0]), float(prior[1]))
         grey = _grey(frame)
         prev, self._grey = self._grey, grey
+        if prev is not None and prev.shape == grey.shape and np.array_equal(prev, grey):
+            return self._points is not None, self._rect  # the same frame again (paused): nothing moved, nothing learnt
         if self._points is None or prev is None or prev.shape != grey.shape:
             self._seed()
             return False, self._rect
@@ -81,23 +83,24 @@ class FlowTracker:
 
     def _step(self, a: np.ndarray, b: np.ndarray, points: np.ndarray):
         """(median motion, the points kept where they landed, the same where they started), or
-        None and no points. As `carry._flow`, but once it has moved a step, only points
-        moving about its last step's way count: where another subject crosses in front, its
+        None and no points. As `carry._flow`, but once it has moved a step, the points moving
+        about its last step's way are its own: where another subject crosses in front, its
         corners inside the box move their own way, and a plain median would go with whichever
-        covers more of the box."""
+        covers more of the box. When none do, the way most of them (MOST) went is taken: the
+        subject changed pace, or its first step was of a still frame."""
         ahead, good = both_ways(a, b, points)
         motion = (ahead - points).reshape(-1, 2)
-        if self._motion is not None:
-            centre = np.asarray(self._motion, np.float32)
-        elif good.sum() >= MIN_POINTS:
-            centre = np.median(motion[good], axis=0)
-        else:
+        if good.sum() < MIN_POINTS:
             return None, points[:0], points[:0]
-        near = good & (np.linalg.norm(motion - centre, axis=1) < AGREE)
-        if near.sum() < MIN_POINTS:
-            return None, points[:0], points[:0]
-        moved = np.median(motion[near], axis=0)
-        return (float(moved[0]), float(moved[1])), ahead[near].reshape(-1, 1, 2), points[near].reshape(-1, 1, 2)
+        expected = [] if self._motion is None else [(np.asarray(self._motion, np.float32), MIN_POINTS)]
+        # its last step's way; else the way most of its points went, if most went one way
+        for centre, least in (*expected, (np.median(motion[good], axis=0), max(MIN_POINTS, MOST * good.sum()))):
+            reach = AGREE + AGREE_SHARE * float(np.linalg.norm(centre))
+            near = good & (np.linalg.norm(motion - centre, axis=1) < reach)
+            if near.sum() >= least:
+                moved = np.median(motion[near], axis=0)
+                return (float(moved[0]), float(moved[1])), ahead[near].reshape(-1, 1, 2), points[near].reshape(-1, 1, 2)
+        return None, points[:0], points[:0]
 
     def _seed(self) -> None:
         """Corners on the inner part of the box, on the newest frame."""

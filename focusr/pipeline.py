@@ -556,9 +556,11 @@ class FocusPipeline(param.Parameterized):
         """The mattes of the subjects kept besides the first; a lost one's stays where it was.
         At most one cut-out is made afresh on a frame, the first subject's or else the one due
         the longest (the others move with their boxes): four subjects' cut-outs all due on one
-        frame cost four MediaPipe runs there, so each is made a little less often instead."""
+        frame cost four MediaPipe runs there, so each is made a little less often instead; and
+        one whose subject stood still since its cut-out is not due (`Segmenter.still`)."""
         held = [k for k in self._kept if k.tracker.state in HELD and k.tracker.box is not None]
-        due = [k for k in held if k.segmenter.due(index)] if self.segmenter.last != index else []
+        due = [k for k in held if k.segmenter.due(index) and not k.segmenter.still(k.tracker.box, index)] \
+            if self.segmenter.last != index else []
         turn = min(due, key=lambda k: k.segmenter.last, default=None)
         for k in held:
             k.matte = k.segmenter.segment(frame, k.tracker.box, index, detection=k.fresh, refresh=k is turn,

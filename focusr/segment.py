@@ -31,6 +31,8 @@ MATTE_CUT = 0.5  # matte value above which a pixel counts as the subject when se
 
 # Person segmenter (MediaPipe selfie model)
 TIMESTAMP_STEP_MS = 33  # ms between frames fed to the VIDEO-mode segmenter: it needs rising stamps, ~30 fps
+STILL_SHARE = 0.05  # a box whose edges all moved less than this share of its size: its subject stood still
+STILL_FRAMES = 30  # ... its cut-out, moved with the box, is made afresh after this many frames all the same
 PERSON_CONFIDENCE = 0.5  # segmenter confidence above which a pixel is the person
 MIN_PERSON_COVERAGE = 0.15  # share of the box the person must fill; less means the model saw nothing (far/small)
 PERSON_DILATE = 7  # px kernel: the confidence's soft edge just outside the kept component survives
@@ -264,6 +266,16 @@ class Segmenter(param.Parameterized):
     def due(self, frame_index: int) -> bool:
         """Whether its cut-out would be made afresh on this frame (every `interval` frames)."""
         return frame_index - self._last >= self.interval
+
+    def still(self, box: Box, frame_index: int) -> bool:
+        """Whether its subject has stood still since its cut-out was made, less than STILL_FRAMES
+        ago: the box moved and changed size by under STILL_SHARE of its size. Moved with its
+        box, that cut-out is as good as a new one."""
+        if self._ref_box is None or frame_index - self._last >= STILL_FRAMES:
+            return False
+        (ax1, ay1, ax2, ay2), (bx1, by1, bx2, by2) = self._ref_box, box
+        size = max(ax2 - ax1, ay2 - ay1, 1.0)
+        return max(abs(ax1 - bx1), abs(ay1 - by1), abs(ax2 - bx2), abs(ay2 - by2)) < STILL_SHARE * size
 
     def segment(self, frame: np.ndarray, box: Box, frame_index: int, *, is_person: bool,
                 detection: Detection | None = None, refresh: bool = True) -> np.ndarray:

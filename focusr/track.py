@@ -248,8 +248,7 @@ class Tracker(param.Parameterized):
 
         self._fresh = max(self._fresh - 1, 0)
         prev = self._box_small
-        ok, rect = self._follower.update(small, self._velocity) if self.engine == "flow" else \
-            self._follower.update(small)
+        ok, rect = self._follower.update(small)
         if ok:
             x, y, w, h = rect
             kw, kh = self._unnudge

@@ -47,3 +47,20 @@ def test_it_keeps_the_subjects_size():
     print(f"width share {min(s[0] for s in sizes):.2f}-{max(s[0] for s in sizes):.2f}, "
           f"height {min(s[1] for s in sizes):.2f}-{max(s[1] for s in sizes):.2f}")
     assert all(0.85 <= s <= 1.15 for pair in sizes for s in pair)
+
+
+def test_a_still_frame_shown_again_changes_nothing_and_it_follows_on_after():
+    """Paused, the same frame is processed again and again: no motion is learnt from it (its
+    way stays the subject's), and when the video plays on it follows the subject at once."""
+    scene = crossing_scene(60)
+    tracker = FlowTracker()
+    x1, y1, x2, y2 = scene.things[0].box_at(10)
+    tracker.init(scene.frames[10], (x1, y1, x2 - x1, y2 - y1))
+    frames = [*range(11, 20), *[20] * 12, *range(21, 50)]
+    scores = []
+    for i in frames:
+        ok, (x, y, w, h) = tracker.update(scene.frames[i])
+        scores.append(iou((x, y, x + w, y + h), scene.things[0].box_at(i)))
+        assert ok
+    print(f"IoU with its subject: min {min(scores):.2f}")
+    assert min(scores) >= 0.8
