@@ -38,6 +38,7 @@ SEGMENT_EVERY = 3  # frames between segmentations, as in the design
 MARGIN = 0.2  # share of the box's size added on each side of the crop that is segmented
 GRABCUT_ITERATIONS = 3
 JPEG_QUALITY = 80  # the product's session default
+PREVIEW_STEP = 15  # frames the bench's pointer rests on each spot with --preview: half a second at 30 fps
 HOVER_WAIT_S = 30.0  # how long the bench's pointer waits for a hover box before it clicks regardless
 
 
@@ -281,7 +282,8 @@ def summarise(name: str, timings: list[dict[str, float]], elapsed: float, warm: 
         values = [t.get(s, 0.0) for t in body]
         stages[s] = {"mean_ms": round(float(np.mean(values)), 2), "p95_ms": round(float(np.percentile(values, 95)), 2)}
     return {"name": name, "fps": round(len(body) / elapsed, 2), "p95_ms": round(float(np.percentile(totals, 95)), 2),
-            "mean_ms": round(float(np.mean(totals)), 2), "frames": len(body), "stages": stages}
+            "mean_ms": round(float(np.mean(totals)), 2), "frames": len(body), "stages": stages,
+            "seconds": round(elapsed, 3)}
 
 
 def _counting(fn, counts: dict, key: str):
@@ -378,6 +380,19 @@ def run(args) -> int:
         load_models(more, args.weights, segmenter, (h, w), args.person_labels)
         clicks = [click, *choose_clicks(Detector(**settings), frames[0], args.subjects - 1, besides=click)]
         results.append(focusr_pass(f"focusr-{args.subjects}", more, payloads, clicks, warm))
+    if getattr(args, "preview", ""):  # the pointer resting on undetected things, a new spot every PREVIEW_STEP frames
+        try:
+            spot = tuple(float(v) for v in args.preview.split(","))
+            assert len(spot) == 2 and 0 <= spot[0] < w and 0 <= spot[1] < h
+        except (ValueError, AssertionError):
+            raise InputError(f"--preview {args.preview!r}: expected X,Y inside the {w}x{h} frame") from None
+        path = preview_path(spot, len(payloads), (w, h))
+        for name, on in (("hover", False), ("preview", True)):  # the same pointer, without and with the outline
+            more = FocusPipeline(detect_interval=args.interval, overlays=False, hover_preview=on)
+            more.detector.param.update(weights=args.weights, person_labels=labels)
+            more.segmenter.person_model = segmenter
+            load_models(more, args.weights, segmenter, (h, w), args.person_labels)
+            results.append(focusr_pass(name, more, payloads, [click], warm, hover=path))
     if torch is not None:
         torch.set_num_threads(threads)
 
@@ -409,8 +424,16 @@ def run(args) -> int:
         print(f"{r['name']:>8} locked {lk.get('label')} at {lk.get('box')}, tracked {r['tracked_frames']}/{n} frames, "
               f"last box {r['final_box']}")
     print(f"ratio focusr/naive: {ratio:.2f}x")
-    if len(results) > 2:
-        many = results[2]
+    named = {r["name"]: r for r in results}
+    if "preview" in named:
+        on, off = named["preview"], named["hover"]
+        print(f"hover preview (the pointer resting on a new spot around {args.preview} every {PREVIEW_STEP} "
+              f"frames, {on['previews_grown']} regions grown in {on['previews_s']:.2f} s of its thread, "
+              f"{on['previews_s'] / max(on['seconds'], 1e-9):.1%} of the pass): {on['fps']:.1f} fps, "
+              f"{on['fps'] / max(off['fps'], 1e-9):.0%} of the same pointer without it ({off['fps']:.1f} fps); "
+              f"the subject held {on['tracked_frames']} and {off['tracked_frames']} of {n} frames")
+    many = next((r for r in results[2:] if r["name"].startswith("focusr-")), None)
+    if many is not None:
         print(f"{many['subjects_kept']} subjects kept (of {args.subjects} clicked, on the last frame): "
               f"{many['fps']:.1f} fps, {many['fps'] / max(focusr_result['fps'], 1e-9):.0%} of one subject's "
               f"{focusr_result['fps']:.1f} fps; each held " + ", ".join(f"{a}/{b}" for a, b in many["subjects_held"])
@@ -418,7 +441,8 @@ def run(args) -> int:
     return 0
 
 
-def focusr_pass(name: str, pipeline, payloads: list[bytes], clicks: list, warm: int) -> dict:
+def focusr_pass(name: str, pipeline, payloads: list[bytes], clicks: list, warm: int,
+                hover: list | None = None) -> dict:
     """The product's pipeline through the dashboard's own per-frame path (FocusSession.handle),
     timed from frame `warm` on. As on the page: before the timed frames, the pointer rests on
     the first click point over the first frame until a hover box shows what can be focused
@@ -447,7 +471,8 @@ def focusr_pass(name: str, pipeline, payloads: list[bytes], clicks: list, warm: 
     for i, p in enumerate(payloads):
         if i == warm:
             start = time.perf_counter()
-        reply = session.handle(p, pointers[i] if i < len(pointers) else Pointer())
+        rest = Pointer(hover=hover[i]) if hover else Pointer()  # after the clicks, where the pointer rests
+        reply = session.handle(p, pointers[i] if i < len(pointers) else rest)
         t = session.records[-1].timings_ms
         timings.append({s: t.get(s, 0.0) for s in STAGES})
         header = wire.unpack(reply)[0]
@@ -462,8 +487,21 @@ def focusr_pass(name: str, pipeline, payloads: list[bytes], clicks: list, warm: 
     session.close(wait=60.0)  # its worker closes the pipeline, which waits for a detection under way
     result.update(detections=pipeline.detector.runs, segments={k: v for k, v in counts.items() if v or "(" not in k},
                   lock=lock, tracked_frames=locked, final_box=header.get("box"),
-                  subjects_kept=len(header.get("subjects", [])), subjects_held=list(held.values()))
+                  subjects_kept=len(header.get("subjects", [])), subjects_held=list(held.values()),
+                  previews_grown=pipeline._preview.grown, previews_s=pipeline._preview.seconds)
     return result
+
+
+def preview_path(spot, n: int, size) -> list[tuple[float, float]]:
+    """Where the pointer rests on each of n frames: around `spot`, moving to the next of eight
+    points on a 30 px circle every PREVIEW_STEP frames (a user looking for what can be focused)."""
+    w, h = size
+    out = []
+    for i in range(n):
+        a = 2 * np.pi * ((i // PREVIEW_STEP) % 8) / 8
+        out.append((float(np.clip(spot[0] + 30 * np.cos(a), 0, w - 1)),
+                    float(np.clip(spot[1] + 30 * np.sin(a), 0, h - 1))))
+    return out
 
 
 def choose_click(detector, frame) -> tuple[float, float]:

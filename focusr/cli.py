@@ -199,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--subjects", type=int, default=1,
                        help="also time focusr with this many subjects kept (1-8; the first is --click, the others "
                             "the next largest people, Ctrl-clicked one a frame) and compare with one (default 1)")
+    bench.add_argument("--preview", default="", metavar="X,Y",
+                       help="also time focusr with the pointer resting on undetected things around X,Y, a new spot "
+                            "every half second: the hover preview's cost")
     bench.add_argument("--json", action="store_true", help="one JSON object per pipeline")
     return parser
 

@@ -37,6 +37,11 @@ def dashed_box(img: np.ndarray, box: Box, colour, thickness: int = 2, dash: int 
             cv2.line(img, p, q, colour, thickness, cv2.LINE_AA)
 
 
+def outline(img: np.ndarray, contours, colour, thickness: int = 2) -> None:
+    """A region's outline (contours in frame pixels): what a click there would keep sharp."""
+    cv2.polylines(img, list(contours), True, colour, thickness, cv2.LINE_AA)
+
+
 def lock_box(img: np.ndarray, box: Box, t: float, colour=GREEN) -> None:
     """The lock box: corner brackets that breathe, 'this is in focus'."""
     x1, y1, x2, y2 = _ints(box)

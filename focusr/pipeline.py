@@ -27,7 +27,8 @@ from focusr.enhance import Enhancer
 from focusr.geometry import area, center, distance, gap, iou, square_around
 from focusr.render import RackFocus, Renderer, fit
 from focusr.schedule import DetectionSchedule
-from focusr.segment import Segmenter, grow_region
+from focusr.preview import RegionPreview, shifted
+from focusr.segment import GROW_WORK_SIZE, Segmenter, grow_region
 from focusr.shown import Choice, RecentFrames, Shown, ShownFrames, resolve, tolerance
 from focusr.subjects import MOST_SUBJECTS, TOO_MANY, Kept, combined, current, settings, shares, under
 from focusr.timing import FpsMeter, StageClock
@@ -65,7 +66,7 @@ class FocusPipeline(param.Parameterized):
     controls = {
         "Focus": ["rack_focus"],
         "Detection and tracking": ["detect_interval", "track_scale"],
-        "Display": ["overlays", "show_status"],
+        "Display": ["overlays", "show_status", "hover_preview"],
     }
 
     detect_interval = param.Integer(
@@ -101,6 +102,10 @@ class FocusPipeline(param.Parameterized):
     )
     overlays = param.Boolean(default=True, doc="Draw the hover box, lock box and status line.")
     show_status = param.Boolean(default=True, doc="Draw the status and FPS line.")
+    hover_preview = param.Boolean(
+        default=True, label="Outline what a click takes",
+        doc="Over something the detector did not see, outline the region a click there would keep sharp, once the "
+            "pointer rests (grown on its own thread, at most 5% of one core).")
 
     detector = param.ClassSelector(class_=Detector, doc="Finds subjects.")
     tracker = param.ClassSelector(class_=Tracker, doc="Follows the subject between detections.")
@@ -128,6 +133,8 @@ class FocusPipeline(param.Parameterized):
         self._shown = ShownFrames()  # what each recent output frame showed: clicks are resolved against it
         self._recent = RecentFrames()  # the frames themselves: a clicked subject is carried from there to now
         self._hover = Follow()  # the hover box, carried to where its subject is on each frame
+        self._preview = RegionPreview(self._grown)  # over what the detector did not see: the region a click takes
+        self._outline: tuple[Box, list] | None = None  # this frame's preview: its box and outline, now
         self._origin: tuple[int, Box] | None = None  # the frame the lock was made on and its box there
         self._fresh_from = -1  # detections of frames before this one are of another picture (resize, cut)
         self._said: set[tuple[str, str]] = set()  # (stage, reason) failures said already
@@ -203,6 +210,7 @@ class FocusPipeline(param.Parameterized):
         self._rounds.clear()
         self._recent = RecentFrames()
         self._hover = Follow()
+        self._preview.clear()
         self.detect_soon()
 
     def release(self) -> None:
@@ -226,8 +234,15 @@ class FocusPipeline(param.Parameterized):
         trackers = [self.tracker, *(k.tracker for k in self._kept)]
         return [(s, t.state) for t in trackers if (s := current(t)) is not None]
 
+    @property
+    def growing(self) -> bool:
+        """Whether the region under a resting pointer is being grown (`focusr.preview`): a still
+        frame is processed again until it shows."""
+        return self._preview.growing
+
     def close(self) -> None:
         self.release()
+        self._preview.close()
         self.segmenter.close()
         if self._background is not None:
             self._background.close()
@@ -250,6 +265,7 @@ class FocusPipeline(param.Parameterized):
         reduced-mode notices (which are there on every frame); the exception goes to the log."""
         t = time.perf_counter() if t is None else t
         self._told = []  # what this frame's click could not do, in a line each
+        self._outline = None
         dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
         self._last_t = t
         self._index += 1
@@ -300,7 +316,8 @@ class FocusPipeline(param.Parameterized):
         result = FrameResult(
             index=index, t=t, state=subjects[0][1] if subjects else TrackState.IDLE,
             subject=subjects[0][0] if subjects else None, matte=matte,
-            hover=hover, detections=list(self._detections), timings_ms=clock.ms, detected=fresh is not None,
+            hover=hover, preview=self._outline[0] if self._outline is not None else None,
+            detections=list(self._detections), timings_ms=clock.ms, detected=fresh is not None,
             warnings=self.notices + failed + self._told, subjects=subjects,
         )
         return out, result
@@ -413,11 +430,17 @@ class FocusPipeline(param.Parameterized):
                                       iou(source.box, k.tracker.box_at(self._detections_at) or k.tracker.box) >= 0.5
                                       for k in kept):
             source = None  # a subject kept besides the first: its own box says so
-        box = self._hover.follow(source, self._detections_at, frame, index,
-                                 lambda at: self._recent.since(at, frame.shape), now=now)
+        since = lambda at: self._recent.since(at, frame.shape)  # noqa: E731
+        box = self._hover.follow(source, self._detections_at, frame, index, since, now=now)
         if source is None or any(b is not None and iou(box, b) >= 0.5
                                  for b in (locked, *(k.tracker.box for k in kept))):  # or carried to now
+            on_kept = pointer.hover is not None and under(
+                [(True, b) for b in (locked, *(k.tracker.box for k in kept))], pointer.hover, 0.0) is not None
+            shown = self._preview.at(frame, None if source is not None or on_kept or not self.hover_preview
+                                     else pointer.hover, index, since)
+            self._outline = None if shown is None else (shown[1], shifted(*shown))
             return None, None
+        self._preview.at(frame, None, index, since)
         return source, replace(source, box=box, mask=None)
 
     def _under_pointer(self, frame, point, index: int):
@@ -677,7 +700,12 @@ class FocusPipeline(param.Parameterized):
                 seed = (choice.source.box, choice.source.mask)
                 mask = choice.source.mask if choice.source is det else None
         else:
-            box, mask = self._grown(past[0], pointer.click)
+            shown = self._preview.taken(pointer.click)
+            from_shown = self._recent.since(shown.index, frame.shape) if shown is not None else None
+            if from_shown:  # the region outlined under the pointer: exactly that, from its own frame
+                past, box, mask = from_shown, shown.box, shown.mask
+            else:
+                box, mask = self._grown(past[0], pointer.click)
             label, kind, group = "object", "region", frozenset({"object"})
             seed = (box, mask)
         carried = self._followed(choice, at, frame, index) if det is not None else None
@@ -750,11 +778,12 @@ class FocusPipeline(param.Parameterized):
         return path + [carry(step, path[-1])[-1]]
 
     @staticmethod
-    def _grown(frame, point) -> tuple[Box, np.ndarray]:
-        """A subject the detector did not show, grown from the click; never more of the frame than
-        a user could mean by one click (REGION_MAX_SHARE), nor a speck: else the square around it."""
+    def _grown(frame, point, work_size: int = GROW_WORK_SIZE) -> tuple[Box, np.ndarray]:
+        """A subject the detector did not show, grown from the click (at `work_size` px); never
+        more of the frame than a user could mean by one click (REGION_MAX_SHARE), nor a speck:
+        else the square around it."""
         h, w = frame.shape[:2]
-        grown = grow_region(frame, point, max_share=REGION_MAX_SHARE)
+        grown = grow_region(frame, point, work_size, max_share=REGION_MAX_SHARE)
         if grown is not None:
             return grown
         box = square_around(point, max(h, w) * CLICK_SQUARE_RADIUS, frame.shape)
@@ -766,6 +795,8 @@ class FocusPipeline(param.Parameterized):
               t: float) -> None:
         if hover is not None:
             overlay.dashed_box(out, hover.box, overlay.AMBER)
+        if self._outline is not None:
+            overlay.outline(out, self._outline[1], overlay.AMBER)
         for i, (subject, state) in enumerate(subjects):  # the first green, the others each in its own colour
             overlay.lock_box(out, subject.box, t, overlay.lock_colour(i, state))
         if self.show_status:

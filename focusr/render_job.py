@@ -28,7 +28,7 @@ from focusr.outputs import Outputs, nothing_written
 from focusr.types import HELD
 from focusr.video import InputError
 LOCKED = tuple(state.value for state in HELD)  # as the report's frames write a state
-OFFLINE_MEANINGLESS = ("hover", "hover_label")  # a frame's reply fields about a pointer that a render never has
+OFFLINE_MEANINGLESS = ("hover", "hover_label", "preview")  # a frame's reply fields about a pointer: a render has none
 TRUNCATION_TOLERANCE = 1  # frames: some containers estimate their count from the duration
 
 

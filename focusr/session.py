@@ -245,7 +245,8 @@ class FocusSession(param.Parameterized):
                     awaiting = None
                 try:
                     self._on_output(self.handle(payload, pointer, still=still))
-                    if awaiting is not None and self.pipeline.detections_at < awaiting:
+                    if (awaiting is not None and self.pipeline.detections_at < awaiting) or \
+                            (still and self.pipeline.growing):  # a hover's region is still being grown
                         with self._lock:  # go on until they land (the model may be slow to start)
                             self._still_until = max(self._still_until, time.monotonic() + 2.0 / STILL_FPS)
                     else:

@@ -80,6 +80,7 @@ class FrameResult:
     matte: np.ndarray | None  # uint8 0..255, frame-sized: how sharp each pixel is kept (all subjects)
     hover: Detection | None
     detections: list[Detection]
+    preview: Box | None = None  # over what the detector did not see: the box of the region a click there takes
     timings_ms: dict[str, float] = field(default_factory=dict)
     detected: bool = False  # whether new detections arrived on this frame
     warnings: list[str] = field(default_factory=list)
@@ -95,6 +96,7 @@ class FrameResult:
             "box": rounded(self.subject.box if self.subject else None),
             "hover": rounded(self.hover.box if self.hover else None),
             "hover_label": self.hover.label if self.hover else None,
+            "preview": rounded(self.preview),
             "detected": self.detected,
             "subjects": [{"key": s.key, "label": s.label, "state": state.value, "box": rounded(s.box)}
                          for s, state in self.subjects],

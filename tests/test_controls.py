@@ -127,8 +127,12 @@ def check(player: Player, state: str, before, what: str) -> None:
         assert iou(res.subject.box, before) >= 0.9, (what, res.subject.box, before)  # where last seen
         return
     assert res.state in TRACKED, (what, res.state)
-    # the subject moves a little between frames: the same subject still overlaps its last box
-    assert iou(res.subject.box, before) >= 0.4, (what, res.subject.box, before)
+    # the subject moves a little between frames: the same subject still overlaps its last box;
+    # or a detection of this frame moved the box onto him (after the 160 px frames the tracked
+    # box had drifted 14 px off the walker, and the next detection snapped it back: who it is
+    # on is checked by the caller, and that it is the same subject by its key)
+    snapped = res.detected and any(iou(res.subject.box, d.box) >= 0.8 for d in res.detections)
+    assert iou(res.subject.box, before) >= 0.4 or snapped, (what, res.subject.box, before)
 
 
 def on_the_red_jacket(i: int, box, size) -> bool:
