@@ -913,3 +913,32 @@ def test_a_detector_that_cannot_be_had_starts_in_reduced_mode_that_says_how_to_f
         assert not tab.errors, tab.errors
         tab.close()
     assert "Traceback" not in (tmp_path / "panel.log").read_text()
+
+
+def test_resting_on_something_undetected_outlines_what_a_click_takes(tab):
+    """The hover over what the detector does not see (issue 23), on a paused frame: the pointer
+    rests on the road at the upper right, the outline of the region a click there takes is
+    drawn (the reply names its box), and a click there locks that region ("object")."""
+    from focusr import overlay
+
+    paused_at(tab, 22.5)
+    point = (600, 100)
+    tab.page.mouse.move(*tab.canvas_point(*point))
+    box = tab.wait("S.last.preview", what="the outline of the region under the pointer", timeout=15)
+    assert tab.js("S.last.hover") is None  # no detection there: no amber box, the outline instead
+    time.sleep(0.3)  # drawn on the frame after the reply that named it
+    picture = canvas_image(tab.page).astype(int)
+    amber = np.abs(picture - np.array(overlay.AMBER)).sum(axis=2) < 90  # BGR, as drawn; JPEG-soft
+    x1, y1, x2, y2 = (int(v) for v in box)
+    near = amber[max(y1 - 3, 0):y2 + 3, max(x1 - 3, 0):x2 + 3].sum()
+    tab.shot("outlined")
+    print(f"outline box {[round(v) for v in box]}, amber pixels along it {near}")
+    assert near > 60, near
+    tab.page.mouse.click(*tab.canvas_point(*point))
+    tab.wait("S.last.subjects && S.last.subjects.length === 1", what="the region locked")
+    locked = tab.js("S.last.subjects[0]")
+    print(f"locked {locked['label']} at {locked['box']}: IoU with the outline {iou(locked['box'], box):.2f}")
+    assert locked["label"] == "object" and iou(locked["box"], box) >= 0.8
+    time.sleep(1.0)
+    tab.shot("locked")
+    assert not tab.errors, tab.errors
