@@ -18,7 +18,7 @@ from browser import (CHROMIUM, CHROMIUM_FLAGS, PICTURE_JS, ROOT, canvas_image, d
                      picture_point, served_dashboard)
 from conftest import asset
 from focusr import style
-from focusr.geometry import iou
+from focusr.geometry import center, iou
 from focusr.pipeline import STAGE_FAILURES
 from focusr.types import TrackState
 
@@ -398,6 +398,14 @@ def test_ctrl_click_keeps_a_second_walker_sharp_and_escape_releases_both(tab):
     time.sleep(0.5)
     tab.shot("two-subjects-plot")
     tab.page.mouse.wheel(0, -900)
+    # Ctrl over a kept walker: the cursor says a click lets him go; off them, that it adds
+    tab.page.mouse.move(*tab.canvas_point(*center(tab.js("S.last.subjects[0].box"))))
+    tab.page.keyboard.down("Control")
+    over = tab.js("getComputedStyle(root.querySelector('canvas')).cursor")
+    tab.page.mouse.move(*tab.canvas_point(20, 460))  # the grass at the lower left: nobody
+    off = tab.js("getComputedStyle(root.querySelector('canvas')).cursor")
+    tab.page.keyboard.up("Control")
+    assert (over, off) == ("zoom-out", "copy"), (over, off)
     tab.page.keyboard.press("Escape")
     tab.wait("S.last.subjects && S.last.subjects.length === 0 && root.dataset.state === 'idle'", what="both released")
     assert not tab.errors, tab.errors

@@ -103,6 +103,22 @@ def test_the_video_comes_first_and_nothing_leaves_the_screen(chromium, server, s
             assert opened["sidebar"][2] <= 0.9 * vw and opened["scrollWidth"] <= vw, opened
             tab.page.locator("#sidebar-toggle").click()
             tab.wait("!document.getElementById('sidebar').classList.contains('show')", what="drawer closed")
+        else:  # the template's own toggle folds the sidebar away: the video takes the room
+            tab.page.locator("#sidebar-toggle").click()
+            tab.wait("!document.getElementById('sidebar').classList.contains('show')", what="sidebar folded")
+            time.sleep(1.0)  # the template's transition, then the picture is drawn at its new size
+            folded = geometry(tab)
+            tab.shot("folded")
+            fx, fy, fw, fh = folded["canvas"]
+            scale = folded["picture"]["scale"]
+            print(f"the video {w:.0f} px wide with the sidebar, {fw:.0f} px folded; the picture "
+                  f"{pw:.0f} x {ph:.0f}, then {folded['frame'][0] * scale:.0f} x {folded['frame'][1] * scale:.0f}")
+            assert fw >= w + 200 and folded["scrollWidth"] <= vw, folded  # the video takes the room
+            # and the picture is as large as it fits: as wide or as tall as the video (a 4:3 camera
+            # at 1400x900 is as tall as the screen allows already; a 16:9 one grows wider)
+            assert max(folded["frame"][0] * scale / fw, folded["frame"][1] * scale / fh) >= 0.99, folded
+            tab.page.locator("#sidebar-toggle").click()
+            tab.wait("document.getElementById('sidebar').classList.contains('show')", what="sidebar back")
         assert not tab.errors, tab.errors
     finally:
         tab.close()

@@ -424,18 +424,23 @@ S.toSource = (e) => {
   return x >= 0 && y >= 0 && x < screen.width && y < screen.height ? [x, y] : null
 }
 // What a click will do (the click's mode, types.CLICK_MODES), shown by the cursor: Ctrl (Cmd on a
-// Mac) held, it keeps the subject as well as those kept, or lets a kept one go ('copy'); Shift held,
-// it adds the region under it to the nearest subject's cut-out ('cell'); Alt held, it takes one
-// away ('no-drop'); else it picks one ('pointer' over a box).
+// Mac) held, it keeps the subject as well as those kept ('copy'), or, over a kept one, lets it go
+// ('zoom-out': a minus); Shift held, it adds the region under it to the nearest subject's cut-out
+// ('cell'); Alt held, it takes one away ('no-drop'); else it picks one ('pointer' over a box).
 S.mode = 'lock'
+S.at = null  // where the pointer is, in the picture's pixels (null: off it)
 const CURSORS = {toggle: 'copy', include: 'cell', exclude: 'no-drop'}
 S.modeOf = (e) => (e.ctrlKey || e.metaKey) ? 'toggle' : e.shiftKey ? 'include' : e.altKey ? 'exclude' : 'lock'
+S.onKept = () => !!(S.at && S.last && (S.last.subjects || []).some((s) => s.box &&
+  S.at[0] >= s.box[0] && S.at[0] <= s.box[2] && S.at[1] >= s.box[1] && S.at[1] <= s.box[3]))
 S.cursor = () => {
-  screen.style.cursor = CURSORS[S.mode] || (S.last && S.last.hover ? 'pointer' : 'crosshair')
+  screen.style.cursor = S.mode === 'toggle' && S.onKept() ? 'zoom-out'
+    : CURSORS[S.mode] || (S.last && S.last.hover ? 'pointer' : 'crosshair')
 }
 S.modifiers = (e) => {
   const mode = S.modeOf(e)
-  if (mode !== S.mode) { S.mode = mode; S.cursor() }
+  if (e.type === 'pointermove') S.at = S.toSource(e)
+  if (mode !== S.mode || e.type === 'pointermove') { S.mode = mode; S.cursor() }
 }
 document.addEventListener('keydown', S.modifiers)
 document.addEventListener('keyup', S.modifiers)
@@ -450,7 +455,7 @@ S.hoverAt = (e) => {
   else if (data.hover.length) data.hover = []
 }
 screen.addEventListener('pointermove', S.hoverAt)
-screen.addEventListener('pointerleave', () => { data.hover = [] })
+screen.addEventListener('pointerleave', () => { data.hover = []; S.at = null })
 // a finger lifts: nothing is hovered any more (the box would otherwise stay stuck)
 screen.addEventListener('pointerup', (e) => { if (e.pointerType !== 'mouse') data.hover = [] })
 screen.addEventListener('click', (e) => {
