@@ -350,6 +350,7 @@ class FocusPipeline(param.Parameterized):
         (H, W), (h, w) = last.shape[:2], frame.shape[:2]
         fx, fy = w / W, h / H
         self._fresh_from = index
+        self._preview.clear()  # a hover's region of the old size: grown again when the pointer rests
         self._detections = [
             Detection((d.box[0] * fx, d.box[1] * fy, d.box[2] * fx, d.box[3] * fy), d.label, d.score,
                       None if d.mask is None else fit(d.mask.astype(np.uint8), (h, w)) > 0)
