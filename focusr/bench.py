@@ -32,7 +32,7 @@ import numpy as np
 
 from focusr.geometry import iou
 from focusr.timing import STAGES
-from focusr.types import HELD, Pointer
+from focusr.types import HELD, REGION_LABEL, Pointer
 
 SEGMENT_EVERY = 3  # frames between segmentations, as in the design
 MARGIN = 0.2  # share of the box's size added on each side of the crop that is segmented
@@ -197,7 +197,7 @@ class NaivePipeline:
         else:
             r = max(h, w) / 12
             self.box = self._clip((click[0] - r, click[1] - r, click[0] + r, click[1] + r), frame.shape)
-            self.label = "object"
+            self.label = REGION_LABEL
         self.is_person = self.detector.is_person(self.label)
         self.has_mask = det is not None and det.mask is not None
         self.lost, self.matte_crop = False, None
@@ -488,7 +488,7 @@ def focusr_pass(name: str, pipeline, payloads: list[bytes], clicks: list, warm: 
     result.update(detections=pipeline.detector.runs, segments={k: v for k, v in counts.items() if v or "(" not in k},
                   lock=lock, tracked_frames=locked, final_box=header.get("box"),
                   subjects_kept=len(header.get("subjects", [])), subjects_held=list(held.values()),
-                  previews_grown=pipeline._preview.grown, previews_s=pipeline._preview.seconds)
+                  previews_grown=pipeline.preview.grown, previews_s=pipeline.preview.seconds)
     return result
 
 

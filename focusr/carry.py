@@ -47,7 +47,7 @@ def carry_all(frames: list[np.ndarray], subjects: list[tuple[Box, np.ndarray | N
     s = min(min(1.0, WORK_SIZE / max(x2 - x1, y2 - y1, 1.0)) for (x1, y1, x2, y2), _ in subjects)
     grey = _Grey(frames, s)
     chain = _chain(0, n - 1)
-    return [_moved(box, chain, _follow(grey, chain, _points(grey[0], box, mask, s)), n, s, frames[0].shape)
+    return [_moved(box, chain, _follow(grey, chain, corners(grey[0], box, mask, s)), n, s, frames[0].shape)
             for box, mask in subjects]
 
 
@@ -115,14 +115,17 @@ def _moved(box: Box, chain: list[int], moves, n: int, s: float, shape) -> list[B
     return out
 
 
-def _points(grey: np.ndarray, box: Box, mask: np.ndarray | None, s: float) -> np.ndarray | None:
+def corners(grey: np.ndarray, box: Box, mask: np.ndarray | None, s: float, inner=INNER) -> np.ndarray | None:
+    """Corners to follow on the subject: inside its mask, if given, else on its box without
+    `inner` of its width and height each side (`box` at full resolution, `grey` at scale `s`);
+    None: too few to follow."""
     h, w = grey.shape[:2]
     where = np.zeros((h, w), np.uint8)
     if mask is not None and mask.any():
         where = cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
     else:
         x1, y1, x2, y2 = (v * s for v in box)
-        mx, my = INNER[0] * (x2 - x1), INNER[1] * (y2 - y1)
+        mx, my = inner[0] * (x2 - x1), inner[1] * (y2 - y1)
         xa, ya = max(int(x1 + mx), 0), max(int(y1 + my), 0)
         xb, yb = min(int(np.ceil(x2 - mx)), w), min(int(np.ceil(y2 - my)), h)
         where[ya:yb, xa:xb] = 1

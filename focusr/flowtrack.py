@@ -18,14 +18,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from focusr.carry import AGREE, MAX_POINTS, MIN_POINTS, both_ways
+from focusr.carry import AGREE, MIN_POINTS, both_ways, corners
 
 RESEED_SHARE = 0.5  # fewer of the points it started with left than this share: find corners on the box afresh
-INNER = (0.15, 0.1)  # share of the box's width, height left out each side: mostly background at a walker's edges
 SCALE_STEP = (0.95, 1.05)  # a box grows or shrinks at most this much a frame (a subject walks to or from the camera)
 MIN_SCALE_POINTS = 10  # scale is measured only from this many points; fewer give a noisy ratio
 AGREE_SHARE = 0.5  # a point agrees with the way expected within AGREE px and this share of its length (a pace changes)
 MOST = 0.7  # share of its points that must go one way for that to be its way when its last step's is not
+INNER = (0.15, 0.1)  # share of the box's width, height left out each side: a walker's edges are background
 COAST_FRAMES = 15  # frames it may move on at its last motion, hidden, before it says it lost the subject
 
 
@@ -103,20 +103,10 @@ class FlowTracker:
         return None, points[:0], points[:0]
 
     def _seed(self) -> None:
-        """Corners on the inner part of the box, on the newest frame."""
+        """Corners on the inner part of the box, on the newest frame (`carry.corners`)."""
         x, y, w, h = self._rect
-        hh, ww = self._grey.shape[:2]
-        mx, my = INNER[0] * w, INNER[1] * h
-        xa, ya = max(int(x + mx), 0), max(int(y + my), 0)
-        xb, yb = min(int(np.ceil(x + w - mx)), ww), min(int(np.ceil(y + h - my)), hh)
-        self._points, self._start = None, 0
-        if xb - xa < 2 or yb - ya < 2:
-            return
-        where = np.zeros((hh, ww), np.uint8)
-        where[ya:yb, xa:xb] = 1
-        found = cv2.goodFeaturesToTrack(self._grey, MAX_POINTS, 0.01, 3, mask=where)
-        if found is not None and len(found) >= MIN_POINTS:
-            self._points, self._start = found.astype(np.float32), len(found)
+        found = corners(self._grey, (x, y, x + w, y + h), None, 1.0, INNER)
+        self._points, self._start = (None, 0) if found is None else (found.astype(np.float32), len(found))
 
 
 def _grey(frame: np.ndarray) -> np.ndarray:

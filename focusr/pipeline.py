@@ -33,7 +33,7 @@ from focusr.shown import Choice, RecentFrames, Shown, ShownFrames, resolve, tole
 from focusr.subjects import MOST_SUBJECTS, TOO_MANY, Kept, combined, current, settings, shares, under
 from focusr.timing import FpsMeter, StageClock
 from focusr.track import NEAR_IOU, Tracker, nearby
-from focusr.types import HELD, Box, Detection, FrameResult, Pointer, Subject, TrackState
+from focusr.types import HELD, REGION_LABEL, Box, Detection, FrameResult, Pointer, Subject, TrackState
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,8 @@ class FocusPipeline(param.Parameterized):
         self._told: list[str] = []  # what this frame's click could not do, in a line each (its warnings)
         self._corrections: list[Correction] = []  # the first subject's correction clicks, oldest first
         for stage in (self.tracker, self.segmenter):  # the subjects kept besides the first follow its controls
-            stage.param.watch(self._follow_settings, [n for n in settings(stage) if n != "person_model"])
+            followed = [n for n in settings(stage) if n not in ("person_model", "engine")]  # engine: Kept.like's
+            stage.param.watch(self._follow_settings, followed)
 
     def _follow_settings(self, *events) -> None:
         for k in self._kept:
@@ -233,6 +234,11 @@ class FocusPipeline(param.Parameterized):
         """Every subject kept, the first first, with its state."""
         trackers = [self.tracker, *(k.tracker for k in self._kept)]
         return [(s, t.state) for t in trackers if (s := current(t)) is not None]
+
+    @property
+    def preview(self) -> RegionPreview:
+        """The hover's outline over undetected things: what it has grown and in how long."""
+        return self._preview
 
     @property
     def growing(self) -> bool:
@@ -433,16 +439,15 @@ class FocusPipeline(param.Parameterized):
             source = None  # a subject kept besides the first: its own box says so
         since = lambda at: self._recent.since(at, frame.shape)  # noqa: E731
         box = self._hover.follow(source, self._detections_at, frame, index, since, now=now)
-        if source is None or any(b is not None and iou(box, b) >= 0.5
-                                 for b in (locked, *(k.tracker.box for k in kept))):  # or carried to now
-            on_kept = pointer.hover is not None and under(
-                [(True, b) for b in (locked, *(k.tracker.box for k in kept))], pointer.hover, 0.0) is not None
-            shown = self._preview.at(frame, None if source is not None or on_kept or not self.hover_preview
-                                     else pointer.hover, index, since)
-            self._outline = None if shown is None else (shown[1], shifted(*shown))
-            return None, None
-        self._preview.at(frame, None, index, since)
-        return source, replace(source, box=box, mask=None)
+        boxes = [b for b in (locked, *(k.tracker.box for k in kept)) if b is not None]
+        # over nothing detected nor kept: the region a click there takes (focusr.preview)
+        outlined = pointer.hover if source is None and self.hover_preview and pointer.hover is not None \
+            and not any(distance(b, pointer.hover) == 0 for b in boxes) else None
+        if source is not None and any(iou(box, b) >= 0.5 for b in boxes):  # or carried to now
+            source = None
+        shown = self._preview.at(frame, outlined, index, since)
+        self._outline = None if shown is None else (shown[1], shifted(*shown))
+        return (None, None) if source is None else (source, replace(source, box=box, mask=None))
 
     def _under_pointer(self, frame, point, index: int):
         """The detection whose subject is under the pointer now, and its box now if that had to
@@ -707,7 +712,7 @@ class FocusPipeline(param.Parameterized):
                 past, box, mask = from_shown, shown.box, shown.mask
             else:
                 box, mask = self._grown(past[0], pointer.click)
-            label, kind, group = "object", "region", frozenset({"object"})
+            label, kind, group = REGION_LABEL, "region", frozenset({REGION_LABEL})
             seed = (box, mask)
         carried = self._followed(choice, at, frame, index) if det is not None else None
         carried = carried or carry(past, box, mask)

@@ -25,7 +25,7 @@ import numpy as np
 
 from focusr.carry import Follow
 from focusr.geometry import center
-from focusr.types import Box, Detection, Point
+from focusr.types import REGION_LABEL, Box, Detection, Point
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,6 @@ REST_PX = 6.0  # the pointer moved less than this since the last frame: it rests
 REST_FRAMES = 3  # frames it must rest before a region is grown under it: none for a pointer passing over
 PREVIEW_WORK_SIZE = 160  # px, the frame's longest side when growing a preview (a click grows at GROW_WORK_SIZE)
 BUDGET = 0.05  # share of one core the previews may take: after a grow of d seconds, none for d / BUDGET
-LABEL = "object"  # what a click on an undetected thing locks (the pipeline's region label)
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,7 @@ class RegionPreview:
             self._follow.follow(None, -1, frame, index, frames_since)
             return None
         if self._source is None or self._source.box != preview.box:
-            self._source = Detection(preview.box, LABEL, 1.0, preview.mask)
+            self._source = Detection(preview.box, REGION_LABEL, 1.0, preview.mask)
         box = self._follow.follow(self._source, preview.index, frame, index, frames_since)
         return preview, box
 

@@ -91,8 +91,9 @@ class Renderer(param.Parameterized):
         # part of it on its own (subjects spread over the frame are not one frame-wide box)
         f = self.feather * W / 640.0
         pad = int(3 * f) + 2
-        blurred = out.copy()  # parts' boxes may overlap: each blends from the blurred picture
-        for x1, y1, x2, y2 in _parts(alpha, alpha_small if racking else matte_small, pad):
+        parts = _parts(alpha, alpha_small if racking else matte_small, pad)
+        blurred = out.copy() if len(parts) > 1 else out  # parts' boxes may overlap: each blends from the blur
+        for x1, y1, x2, y2 in parts:
             a = alpha[y1:y2, x1:x2].astype(np.float32) * (1.0 / 255.0)
             if f > 0:
                 a = cv2.GaussianBlur(a, (0, 0), f)

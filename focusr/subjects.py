@@ -60,7 +60,7 @@ class Kept:
         """A control of the first subject's tracker or segmenter changed (param events): this
         subject's changes with it, as the user expects of a control."""
         stage = self.tracker if isinstance(events[0].obj, Tracker) else self.segmenter
-        stage.param.update(**{e.name: e.new for e in events if e.name != "engine"})
+        stage.param.update(**{e.name: e.new for e in events})
 
 
 def current(tracker: Tracker) -> Subject | None:

@@ -69,6 +69,7 @@ class Pointer:
 # a kept one; "include" (Shift-click) and "exclude" (Alt-click) correct the nearest one's
 # cut-out by the region under the click (focusr.corrections).
 CLICK_MODES = ("lock", "add", "remove", "toggle", "include", "exclude")
+REGION_LABEL = "object"  # what a click on something the detector did not see locks (a region grown from it)
 
 
 @dataclass

@@ -51,11 +51,11 @@ def test_resting_on_an_undetected_subject_outlines_it_and_a_click_takes_that_reg
         print(f"preview on frame {i}: IoU with the unseen subject {iou(r.preview, truth):.2f}, hover box {r.hover}")
         assert r.hover is None  # no detection there: no amber box, the outline instead
         assert iou(r.preview, truth) >= 0.5
-        grown = p._preview.grown
+        grown = p.preview.grown
         for j in range(i + 1, i + 6):  # resting on: the outline follows it, nothing is grown again
             _, r = p.process(scene.frames[j], Pointer(hover=point), t=j / 30)
             assert r.preview is not None and iou(r.preview, scene.things[UNSEEN].box_at(j)) >= 0.5
-        assert p._preview.grown == grown
+        assert p.preview.grown == grown
         shown = r.preview
         j += 1
         _, r = p.process(scene.frames[j], Pointer(hover=point, click=point, shown=j - 1), t=j / 30)
@@ -83,7 +83,7 @@ def test_no_outline_over_a_detected_subject_or_a_passing_pointer():
             x, y = center(scene.things[UNSEEN].box_at(i))
             _, r = p.process(scene.frames[i], Pointer(hover=(x - 120 + 8 * (i - 30), y)), t=i / 30)
             assert r.preview is None
-        assert p._preview.grown == 0
+        assert p.preview.grown == 0
     finally:
         p.close()
 
