@@ -167,7 +167,13 @@ def test_click_a_pedestrian_locks_and_blurs_the_background_then_escape_releases(
     assert got["match"], got  # who: the walker whose box was clicked (label, IoU >= 0.5)
     assert tab.status_says("locked", timeout=20)
     # the state shows in its colour: the status line's word and the frame around the video
-    assert tab.page.locator(".st-locked").evaluate("e => getComputedStyle(e).color") == "rgb(80, 220, 80)"
+    # read in one go: the line is drawn anew twice a second, and a word measured after it was
+    # replaced has no colour (a fresh clone's run read '' here once)
+    word = "e => { const w = e.querySelector('.st-locked'); return w ? getComputedStyle(w).color : '' }"
+    deadline, colour = time.time() + 5, ""
+    while not colour and time.time() < deadline:
+        colour = tab.page.locator(".focusr-status").evaluate(word)
+    assert colour == "rgb(80, 220, 80)", colour
     # the frame around the video is the state of the frame on screen (a walker may be lost since)
     state, frame = tab.js("[root.dataset.state, getComputedStyle(root.querySelector('.focusr-stage')).boxShadow]")
     assert "{}, {}, {}".format(*style.bgr(style.STATE_COLOURS[TrackState(state)])[::-1]) in frame, (state, frame)
