@@ -243,8 +243,7 @@ class FocusrApp(pn.viewable.Viewer):
         """A new source starts fresh: no subject, no hover, and the plots mark the change. A
         source that plays ends the page's last error (a refused file's notification would stay
         over the new picture)."""
-        self.session.release()
-        self.session.hover(None)
+        self.session.new_source()
         self.link.call_soon(self._end_browser_notice)
         # a priority change runs outside the document's lock: the plots change on the next tick
         self.link.call_soon(partial(self.figures.mark, self.camera.source))

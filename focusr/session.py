@@ -5,6 +5,11 @@ thread so a slow frame never blocks other sessions or the widgets. The hand-over
 slot holds one frame: a newer frame replaces an older one that has not started,
 so the latest frame always wins and latency cannot build up.
 
+A click or an Escape is answered at once: when no newer frame is waiting, the worker processes
+the last frame again with it (the picture the user just saw, now with the green box), rather
+than waiting for the page's next frame, which on a busy machine is a capture, an encode and a
+round trip away.
+
 Paused, the page sends no frames; the worker processes the last one again whenever the user
 hovers, clicks, releases or moves a control (and for a moment after, while focus pulls or a
 detection lands), so a subject can be chosen and the look tuned on a still frame. A seek while
@@ -85,15 +90,17 @@ class PointerInbox:
     click_mode: str = "lock"  # what it does (types.CLICK_MODES)
     release: bool = False
 
+    @property
+    def pending(self) -> bool:
+        """A click or a release not yet shown: it is answered on the last frame if no new one waits."""
+        return self.click is not None or self.release
+
     def take(self, shown: dict[int, int]) -> Pointer:
         """`shown`: reply seq -> pipeline frame index, for the frames recently sent back."""
         click, seq, self.click, self.click_seq = self.click, self.click_seq, None, None
-        pointer = Pointer(hover=self.hover, click=click, release=self.release and click is None,
-                          shown=shown.get(seq) if click is not None and seq is not None else None,
-                          mode=self.click_mode)
-        if pointer.release:
-            self.release = False
-        return pointer
+        release, self.release = self.release and click is None, False  # a click made after Escape wins
+        return Pointer(hover=self.hover, click=click, release=release,
+                       shown=shown.get(seq) if click is not None and seq is not None else None, mode=self.click_mode)
 
 
 class FocusSession(param.Parameterized):
@@ -117,6 +124,7 @@ class FocusSession(param.Parameterized):
         self._changes: list[tuple[str, dict]] = []
         self._paused = False
         self._last: bytes | None = None  # the last frame processed: the still frame while paused (worker only)
+        self._forget = False  # a new source: the last frame is no longer what the page shows
         self._still_until = 0.0  # monotonic: paused, the still frame is processed again until then
         self._detect_still = False  # paused just now: detect on the still frame
         self._closed = False
@@ -179,6 +187,14 @@ class FocusSession(param.Parameterized):
         with self._lock:
             self._inbox.click = None
             self._inbox.release = True
+            self._changed()
+
+    def new_source(self) -> None:
+        """The page switched to another camera or file: no subject, no hover, and the last frame
+        (of the old source) is not answered again."""
+        with self._lock:
+            self._inbox = PointerInbox(release=True)
+            self._forget = True
             self._changed()
 
     def configure(self, stage: str, **values) -> None:
@@ -266,12 +282,17 @@ class FocusSession(param.Parameterized):
                     log.exception("session close callback failed")
 
     def _next_payload(self, next_still: float) -> bytes | None:
-        """(Lock held) the next frame to process: a new one, or, paused, the still frame again
-        (not before `next_still`); None once closed."""
+        """(Lock held) the next frame to process: a new one; the last one again for a click or
+        a release (see the module); or, paused, the still frame again (not before `next_still`);
+        None once closed."""
         while not self._closed:
+            if self._forget:
+                self._last, self._forget = None, False
             if self._slot is not None:
                 payload, self._slot = self._slot, None
                 return payload
+            if self._last is not None and self._inbox.pending:
+                return self._last
             now = time.monotonic()
             if self._paused and self._last is not None and now < self._still_until:
                 if now >= next_still:

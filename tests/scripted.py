@@ -63,23 +63,37 @@ class ScriptedBackground:
         self.error = None
         self.owner: dict[tuple, tuple[int, int]] = {}  # a detection's box, as a reply rounds it -> (thing, frame)
         self.missed: dict[int, range] = {}  # thing -> frames on which the model misses it
-        self._job: tuple[int, int] | None = None  # (frame index, polls left)
+        self._job: tuple[int, int, int] | None = None  # (pipeline frame index, footage frame, polls left)
+        self._thumbs: np.ndarray | None = None
 
     def submit(self, frame, index: int, share=None) -> bool:
         if self._job is not None:
             return False
-        self._job = (index, self.lag)
+        self._job = (index, self.footage_frame(frame, index), self.lag)
         return True
+
+    def footage_frame(self, frame, index: int) -> int:
+        """Which frame of the footage this is. The pipeline's index runs ahead of the footage's
+        when a frame is processed again (a click answered at once on the last one): it is found
+        by its picture among the frames up to `index`."""
+        import cv2
+
+        if self._thumbs is None:
+            self._thumbs = np.stack([cv2.resize(f, (80, 60), interpolation=cv2.INTER_AREA)
+                                     for f in self.scene.frames]).astype(np.float32)
+        lo, hi = max(index - 60, 0), min(index, len(self._thumbs) - 1)
+        thumb = cv2.resize(frame, (80, 60), interpolation=cv2.INTER_AREA).astype(np.float32)
+        return lo + int(np.argmin(np.abs(self._thumbs[lo:hi + 1] - thumb).mean(axis=(1, 2, 3))))
 
     def poll(self):
         if self._job is None:
             return None
-        index, left = self._job
+        index, shown, left = self._job
         if left > 1:
-            self._job = (index, left - 1)
+            self._job = (index, shown, left - 1)
             return None
         self._job = None
-        return index, self.detections(index)
+        return index, self.detections(shown)
 
     def detections(self, index: int) -> list[Detection]:
         out = []

@@ -6,7 +6,7 @@ import time
 
 from focusr import frames
 from focusr.pipeline import FocusPipeline
-from focusr.session import FocusSession
+from focusr.session import FocusSession, PointerInbox
 from synthetic import Thing, make_scene, still
 
 
@@ -63,13 +63,67 @@ def test_pointer_input_is_validated_and_the_newest_click_wins():
             s.click(bad)
             s.hover(bad)
         assert s._inbox.click is None and s._inbox.hover is None
-        for i in range(1000):  # a flood is not a queue: one click waits, the newest
-            s.click([100 + i % 7, 100], seq=1)
-        assert s._inbox.click == (100 + 999 % 7, 100) and s._inbox.click_seq == 1
-        s.click([50, 60], seq="7")  # a seq that is not a frame number is ignored, the click is not
-        assert s._inbox.click == (50, 60) and s._inbox.click_seq is None
+        assert len(got) == 1  # nothing to answer: a refused click is no click
     finally:
         s.close(wait=2)
+    inbox = PointerInbox()
+    for i in range(1000):  # a flood is not a queue: one click waits, the newest
+        inbox.click, inbox.click_seq = (100 + i % 7, 100), 1
+    pointer = inbox.take({1: 40})
+    assert pointer.click == (100 + 999 % 7, 100) and pointer.shown == 40 and not inbox.pending
+    inbox.release, inbox.click = True, (50, 60)  # Escape, then a click before the next frame: the click wins
+    pointer = inbox.take({})
+    assert pointer.click == (50, 60) and not pointer.release and not inbox.pending
+    assert inbox.take({}).click is None  # and the Escape is not applied after it
+
+
+def test_a_click_is_answered_at_once_on_the_last_frame(make_pipeline):
+    """Playing, but no newer frame comes yet (a busy page between captures): the click is shown
+    on the frame the user saw, processed again (same seq, marked still), with the walker clicked
+    locked; so is Escape. A new source forgets that frame: a click then waits for its first one."""
+    import cv2
+    from conftest import ASSETS
+    from focusr.geometry import iou
+
+    cap = cv2.VideoCapture(str(ASSETS / "vtest.avi"))
+    shots = [cap.read()[1] for _ in range(6)]
+    got, errors, arrived = [], [], threading.Event()
+    s = FocusSession(on_output=lambda b: (got.append(b), arrived.set()), on_error=errors.append,
+                     pipeline=make_pipeline(lag=2))
+    try:
+        for seq, frame in enumerate(shots, 1):
+            arrived.clear()
+            s.hover((664, 280))  # the walker on the right
+            s.submit(frames.pack({"seq": seq, "t": 0.0}, frames.encode_jpeg(frame, 90)))
+            assert arrived.wait(30)
+        hovered = frames.unpack(got[-1])[0]["hover"]
+        assert hovered is not None
+        arrived.clear()
+        s.click((664, 280), seq=6)
+        assert arrived.wait(5)
+        header = frames.unpack(got[-1])[0]
+        assert header["seq"] == 6 and header["still"] and header["state"] == "locked", header
+        assert iou(header["box"], hovered) >= 0.5 and header["label"] in ("Normal", "Fall"), (header, hovered)
+        arrived.clear()
+        s.release()
+        assert arrived.wait(5)
+        header = frames.unpack(got[-1])[0]
+        assert header["seq"] == 6 and header["still"] and header["state"] == "idle", header
+        s.new_source()
+        time.sleep(0.3)
+        n = len(got)
+        s.click((664, 280), seq=6)
+        time.sleep(0.5)
+        assert len(got) == n  # the old source's frame is not the picture any more
+        s.submit(frames.pack({"seq": 7, "t": 0.0}, frames.encode_jpeg(shots[-1], 90)))
+        deadline = time.time() + 10
+        while len(got) == n and time.time() < deadline:
+            time.sleep(0.02)
+        header = frames.unpack(got[-1])[0]
+        assert header["seq"] == 7 and not header.get("still") and header["state"] == "locked", header
+        assert not errors, errors
+    finally:
+        s.close(wait=10)
 
 
 def test_an_exception_inside_a_stage_passes_the_frame_through_and_says_so_once():
@@ -83,7 +137,7 @@ def test_an_exception_inside_a_stage_passes_the_frame_through_and_says_so_once()
 
     def flaky(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] in (2, 3):
+        if calls["n"] in (3, 4):  # frames 1 and 2 (the click is answered on frame 0 again)
             raise RuntimeError("boom")
         return original(*args, **kwargs)
 
@@ -94,15 +148,17 @@ def test_an_exception_inside_a_stage_passes_the_frame_through_and_says_so_once()
             s.submit(good_frame(seq))
             assert arrived.wait(10)
             if seq == 0:
-                s.click((200, 150))  # locked from the next frame on: there is something to blur
+                arrived.clear()
+                s.click((200, 150))  # locked at once, on frame 0 again: there is something to blur
+                assert arrived.wait(10)
         heads = [frames.unpack(p)[0] for p in got]
-        assert [h["seq"] for h in heads] == [0, 1, 2, 3, 4]
+        assert [h["seq"] for h in heads] == [0, 0, 1, 2, 3, 4] and heads[1]["still"]
         assert all("dropped" not in h for h in heads) and s.dropped == 0  # every frame comes back
         assert errors == [STAGE_FAILURES["render"]]  # said once, in plain words
         from test_render import sharpness
 
         corner = [sharpness(frames.decode_jpeg(frames.unpack(p)[1])[250:, 300:]) for p in got]  # background
-        assert corner[2] > 3 * corner[4], corner  # frames 1 and 2 unblurred, blur back on frame 3
+        assert corner[3] > 3 * corner[5], corner  # frames 1 and 2 unblurred, blur back on frame 3
     finally:
         s.close(wait=2)
 

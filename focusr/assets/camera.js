@@ -349,15 +349,11 @@ S.encode = (t) => {
   }, 'image/jpeg', data.jpeg_quality)
 }
 
-// A click goes with the next frame at once, even while one is in flight: the server takes it
-// as soon as the current one is done, instead of a round trip later (the lock shows sooner).
-S.urgent = false
 S.flush = () => {
-  if (!S.ready || !(S.slotFree() || S.urgent)) return
+  if (!S.ready || !S.slotFree()) return
   const f = S.ready
   S.ready = null
-  if (S.inflight !== null && !S.urgent) S.counts.lost++  // its reply never came: the slot was freed after 2 s
-  S.urgent = false
+  if (S.inflight !== null) S.counts.lost++  // its reply never came: the slot was freed after 2 s
   S.inflight = f.seq
   S.sentAt = performance.now()
   S.sentTimes[f.seq] = S.sentAt  // for the benchmark's breakdown of the round trip
@@ -463,11 +459,9 @@ screen.addEventListener('click', (e) => {
   if (!p) return
   root.focus()
   data.click = {x: p[0], y: p[1], n: ++S.clicks, seq: S.shownSeq, mode: S.modeOf(e)}
+  // it goes alone: the server answers it at once on the last frame it has (the one on screen, or
+  // the one on its way), playing or paused; no frame has to be captured and encoded for it
   if (msg.className.includes('hint')) S.say('')
-  if (S.paused) return  // the server shows it on the still frame (a webcam's next frame is not the one seen)
-  S.urgent = true
-  if (S.ready) S.flush()
-  else if (!S.encoding) S.send()  // between camera frames: this frame takes the click
 })
 
 S.onKey = (e) => {
