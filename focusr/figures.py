@@ -1,7 +1,9 @@
 """Live figures: frames per second, latency per stage and each subject's tracking state over time.
 
 A Viewer with its own data sources; the app streams a session `Snapshot` into it twice a
-second, on the event loop. Bokeh sends only the new points, never the whole plot.
+second, on the event loop. Bokeh sends only the new points, never the whole plot. A plot that
+is off screen (scrolled away, or the tab hidden) gets nothing: its points wait and go together
+when it is seen again (`focusr.inview`), so the browser never redraws what nobody sees.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, Legend, Legen
 from bokeh.plotting import figure
 
 from focusr import style
+from focusr.inview import InView
 from focusr.session import Snapshot
 from focusr.timing import STAGES
 from focusr.types import TrackState
@@ -66,17 +69,27 @@ class LiveFigures(pn.viewable.Viewer):
         self.states = ColumnDataSource({k: [] for k in STATE_COLUMNS}, name="focusr-state")
         # a new source (the page's webcam or a file): a line across each plot, named on the state plot
         self.sources = ColumnDataSource({"t": [], "source": []}, name="focusr-sources")
-        self._layout = pn.Column(*(pn.pane.Bokeh(p, sizing_mode="stretch_width") for p in self._plots()),
-                                 sizing_mode="stretch_width")
+        self.views = [InView(object=pn.pane.Bokeh(p, sizing_mode="stretch_width"), sizing_mode="stretch_width")
+                      for p in self._plots()]
+        self._waiting: list[dict[str, list]] = [{}, {}, {}]  # each plot's points not sent while it was off screen
+        self._layout = pn.Column(*self.views, sizing_mode="stretch_width")
 
     def stream(self, snap: Snapshot) -> None:
         t = [time.monotonic() - self._started]
-        self.fps.stream({"t": t, "captured": [snap.captured_fps], "processed": [snap.processed_fps],
-                         "displayed": [snap.displayed_fps]}, rollover=ROLLOVER)
         display = snap.display_ms if snap.display_ms is not None else math.nan
-        self.latency.stream({"t": t, **{s: [snap.stages_ms.get(s, 0.0)] for s in STAGES}, "display": [display]},
-                            rollover=ROLLOVER)
-        self.states.stream(state_rows(t[0], snap.subjects), rollover=ROLLOVER * LANES_KEPT)
+        rows = ({"t": t, "captured": [snap.captured_fps], "processed": [snap.processed_fps],
+                 "displayed": [snap.displayed_fps]},
+                {"t": t, **{s: [snap.stages_ms.get(s, 0.0)] for s in STAGES}, "display": [display]},
+                state_rows(t[0], snap.subjects))
+        sources = (self.fps, self.latency, self.states)
+        rollovers = (ROLLOVER, ROLLOVER, ROLLOVER * LANES_KEPT)
+        for k, (source, new, rollover) in enumerate(zip(sources, rows, rollovers)):
+            waiting = self._waiting[k]
+            for column, values in new.items():
+                waiting[column] = (waiting.get(column, []) + values)[-rollover:]
+            if self.views[k].in_view:
+                source.stream(waiting, rollover=rollover)
+                self._waiting[k] = {}
 
     def mark(self, source: str) -> None:
         """A new source started here: each plot gets a line, the state plot its name."""

@@ -392,6 +392,7 @@ def test_ctrl_click_keeps_a_second_walker_sharp_and_escape_releases_both(tab):
     assert all(rest < 0.35 * s for s in inside), (inside, rest)
     assert tab.status_says("subjects"), tab.status()
     # the state plot: a bar for each, in its lane of the row of its state, in its own colour and name
+    tab.page.mouse.wheel(0, 900)  # down to the plots (a plot off screen gets its points when it is seen)
     time.sleep(1.0)  # the figures come twice a second
     rows = tab.page.evaluate("""() => { const d = window.Bokeh.documents[0].get_model_by_name('focusr-state').data
         return d.t.map((t, i) => [t, d.subject[i], d.colour[i], d.state[i], d.y[i]]) }""")
@@ -400,8 +401,6 @@ def test_ctrl_click_keeps_a_second_walker_sharp_and_escape_releases_both(tab):
     assert [r[1:4] for r in newest] == [[f"1 {labels[0]}", style.lock_colour(0, TrackState.LOCKED), "locked"],
                                         [f"2 {labels[1]}", style.lock_colour(1, TrackState.LOCKED), "locked"]], newest
     assert newest[0][4][1] > newest[1][4][1], newest  # the first on top
-    tab.page.mouse.wheel(0, 900)  # down to the plots
-    time.sleep(0.5)
     tab.shot("two-subjects-plot")
     tab.page.mouse.wheel(0, -900)
     # Ctrl over a kept walker: the cursor says a click lets him go; off them, that it adds
@@ -458,8 +457,35 @@ def test_shift_click_adds_a_region_to_the_cut_out_and_alt_click_takes_one_away(t
     assert not tab.errors, tab.errors
 
 
+PLOT_POINTS = """() => {
+    const doc = window.Bokeh.documents[0]
+    const n = (name) => { const m = doc.get_model_by_name(name); return m ? m.data.t.length : -1 }
+    return {fps: n('focusr-fps'), latency: n('focusr-latency'), state: n('focusr-state')}
+}"""
+
+
+def test_a_plot_off_screen_is_not_redrawn_and_catches_up_when_scrolled_to(tab):
+    """On a laptop the plots are below the video: the ones out of view get no points (the browser
+    would redraw them twice a second for nobody); scrolled to, they get every point they missed."""
+    tab.page.set_viewport_size({"width": 1400, "height": 900})
+    start_webcam(tab)
+    time.sleep(1.5)
+    before = tab.page.evaluate(PLOT_POINTS)
+    time.sleep(2.5)
+    unseen = tab.page.evaluate(PLOT_POINTS)
+    assert unseen["fps"] >= before["fps"] + 3, (before, unseen)  # its top shows under the video
+    assert unseen["state"] == before["state"] and unseen["latency"] == before["latency"], (before, unseen)
+    tab.page.locator(".focusr-inview").nth(2).scroll_into_view_if_needed()
+    time.sleep(1.5)
+    seen = tab.page.evaluate(PLOT_POINTS)
+    assert seen["state"] >= unseen["fps"] and seen["latency"] >= unseen["fps"], (unseen, seen)
+    tab.shot("plots-scrolled-to")
+    assert not tab.errors, tab.errors
+
+
 def test_plots_receive_fps_latency_and_state(tab):
     start_webcam(tab)
+    tab.page.locator(".focusr-inview").nth(2).scroll_into_view_if_needed()  # all three in view
     time.sleep(3)
     lengths = tab.page.evaluate("""() => {
         const doc = window.Bokeh.documents[0]

@@ -24,3 +24,31 @@ def test_one_subject_fills_the_row_and_none_is_one_idle_bar():
     assert one["y"] == [("locked", 0.0)] and abs(one["h"][0] - 0.9 * ROW_HEIGHT) < 1e-9
     none = state_rows(1.0, [])
     assert none["state"] == ["idle"] and none["colour"] == [style.MUTED] and none["subject"] == ["none"]
+
+
+def test_a_plot_off_screen_gets_no_points_until_it_is_seen_then_all_of_them():
+    """The browser redraws a plot on every update; one nobody sees costs the video its frames.
+    Its points wait (at most the plot's own history) and go in one update once it is in view."""
+    from focusr.figures import ROLLOVER, LiveFigures
+    from focusr.session import Snapshot
+
+    figs = LiveFigures()
+    snap = Snapshot(captured_fps=30.0, processed_fps=20.0, displayed_fps=19.0, stages_ms={"detect": 5.0},
+                    display_ms=80.0, state=TrackState.LOCKED, label="Normal", subjects=[("Normal", TrackState.LOCKED)],
+                    skipped=0, dropped=0, detect_every=5.0, notices=[], models=[])
+    fps_view, latency_view, state_view = figs.views
+    latency_view.in_view = state_view.in_view = False  # scrolled away: only the top plot shows
+    for _ in range(3):
+        figs.stream(snap)
+    assert len(figs.fps.data["t"]) == 3 and len(figs.latency.data["t"]) == 0 and len(figs.states.data["t"]) == 0
+    latency_view.in_view = True
+    figs.stream(snap)
+    assert len(figs.latency.data["t"]) == 4 and figs.latency.data["display"] == [80.0] * 4
+    assert len(figs.states.data["t"]) == 0
+    latency_view.in_view = False
+    for _ in range(ROLLOVER + 10):  # never more waits than the plot keeps
+        figs.stream(snap)
+    assert len(figs._waiting[1]["t"]) == ROLLOVER and len(figs._waiting[2]["t"]) == ROLLOVER + 14
+    state_view.in_view = True
+    figs.stream(snap)
+    assert len(figs.states.data["t"]) == ROLLOVER + 15 and not figs._waiting[2]
