@@ -23,6 +23,20 @@ KEYS = (
 )
 
 
+# What a tap does on a touch screen, where there are no Ctrl, Shift or Alt keys: the same modes
+# as those keys (types.CLICK_MODES), picked in the toolbar; it stays until changed.
+TAP_MODES = (
+    ("lock", "Tap: focus"),
+    ("toggle", "Tap: add or drop"),
+    ("include", "Tap: add to cut-out"),
+    ("exclude", "Tap: cut away"),
+)
+
+
+def tap_modes_html() -> str:
+    return "".join(f'<option value="{mode}">{label}</option>' for mode, label in TAP_MODES)
+
+
 def keys_html() -> str:
     return "".join(f"<dt>{key}</dt><dd>{what}</dd>" for key, what in KEYS)
 
@@ -65,6 +79,7 @@ class CameraView(ReactiveHTML):
     <button id="flip_btn" class="focusr-btn" title="Switch between the front and back camera" aria-label="Switch between the front and back camera" style="display:none">⟲ Flip</button>
     <label id="open_btn" class="focusr-btn" tabindex="0" title="Open a video file (or drop one on the page)">Open video<input id="file_input" type="file" accept="video/mp4,video/webm,.mp4,.m4v,.webm" hidden aria-label="Open a video file"></input></label>
     <button id="play_btn" class="focusr-btn" title="Pause or play (Space)">Pause</button>
+    <select id="tap_mode" class="focusr-btn focusr-mode" aria-label="What a tap does" title="What a tap does: focus on one subject, add one (or drop one kept), or fix the nearest one's cut-out" style="display:none">@TAP@</select>
     <input id="seek" type="range" min="0" max="1000" value="0" class="focusr-seek" style="display:none" aria-label="Position in the video"></input>
     <span id="counters" class="focusr-counters" aria-live="off"></span>
     <button id="keys_btn" class="focusr-btn focusr-round" title="Keys (?)" aria-label="Keyboard shortcuts" aria-expanded="false">?</button>
@@ -77,7 +92,7 @@ class CameraView(ReactiveHTML):
   </div>
   <video id="video" class="focusr-video" playsinline muted></video>
 </div>
-""".replace("@KEYS@", keys_html())
+""".replace("@KEYS@", keys_html()).replace("@TAP@", tap_modes_html())
     # Panel debounces browser-side changes by 50 ms by default; a frame must not wait
     _debounce = 0
     _priority_changes = ["frame", "click", "release", "started"]

@@ -158,6 +158,67 @@ def test_a_tap_on_a_phone_locks_the_walker_tapped(chromium, server, person_weigh
         tab.close()
 
 
+def test_a_phone_picks_what_a_tap_does_add_a_second_walker_then_drop_the_first(chromium, server, person_weights):
+    """A phone has no Ctrl, Shift or Alt: the toolbar's picker says what a tap does (hidden where
+    a mouse hovers). Paused, tap one walker (focus), pick "add or drop", tap a second: both
+    kept, each the walker tapped; tap the first again: only the second is kept."""
+    from conftest import PERSON_LABELS
+    from focusr.detect import Detector
+
+    def grown(box, by: float = 0.3):
+        x1, y1, x2, y2 = box
+        dx, dy = by * (x2 - x1), by * (y2 - y1)
+        return (x1 - dx, y1 - dy, x2 + dx, y2 + dy)
+
+    tab = open_at(chromium, server, "phone", "tap-modes")
+    try:
+        start_webcam(tab)
+        time.sleep(1.0)
+        tab.page.locator("button", has_text="Pause").tap()
+        tab.wait("S.paused", what="paused")
+        time.sleep(2.0)
+        frame = tab.frame()
+        h, w = frame.shape[:2]
+        found = Detector(weights=str(person_weights), person_labels=PERSON_LABELS).detect(frame)
+        people = [d for d in found if d.box[0] > 4 and d.box[2] < w - 4 and d.box[1] > 40
+                  and d.box[3] - d.box[1] > 1.4 * (d.box[2] - d.box[0])
+                  and all(iou(grown(d.box), o.box) == 0 for o in found if o is not d)]  # well clear of everyone
+        assert len(people) >= 2, f"no two walkers clear of the others: {[d.box for d in found]}"
+        first, second = sorted(people, key=lambda d: -d.area)[:2]
+        picker = tab.page.locator("select.focusr-mode")
+        assert picker.is_visible() and picker.input_value() == "lock"
+
+        def tap(box):
+            x1, y1, x2, y2 = box
+            tab.page.touchscreen.tap(*picture_point(tab.page, x1 + 0.5 * (x2 - x1), y1 + 0.35 * (y2 - y1)))
+
+        def kept(n: int, what: str):
+            tab.wait(f"(S.last.subjects || []).length === {n}", what=what)
+            time.sleep(0.3)
+            return [s["box"] for s in tab.js("S.last.subjects")]
+
+        tap(first.box)
+        boxes = kept(1, "the first walker locked")
+        assert iou(boxes[0], first.box) >= 0.5, (boxes, first.box)
+        picker.select_option("toggle")
+        tap(second.box)
+        boxes = kept(2, "the second walker added")
+        assert iou(boxes[0], first.box) >= 0.5 and iou(boxes[1], second.box) >= 0.5, (boxes, first.box, second.box)
+        tab.shot("tap-added")
+        tap(first.box)
+        boxes = kept(1, "the first walker dropped")
+        assert iou(boxes[0], second.box) >= 0.5, (boxes, second.box)
+        assert picker.input_value() == "toggle"  # it stays until changed
+        assert not tab.errors, tab.errors
+    finally:
+        tab.close()
+    laptop = open_at(chromium, server, "laptop", "no-tap-picker")
+    try:
+        assert not laptop.page.locator("select.focusr-mode").is_visible()  # a mouse has the keys
+    finally:
+        laptop.close()
+
+
 def test_first_use_says_what_to_do_and_the_keys_are_one_key_away(chromium, server):
     """An empty page says what to do; a playing one how to choose a subject; "?" (key or button)
     shows the shortcuts and Esc closes them; each control carries its doc as a tooltip; every

@@ -426,7 +426,9 @@ S.toSource = (e) => {
 S.mode = 'lock'
 S.at = null  // where the pointer is, in the picture's pixels (null: off it)
 const CURSORS = {toggle: 'copy', include: 'cell', exclude: 'no-drop'}
-S.modeOf = (e) => (e.ctrlKey || e.metaKey) ? 'toggle' : e.shiftKey ? 'include' : e.altKey ? 'exclude' : 'lock'
+// on a touch screen, with no keys, the toolbar's picker says what a tap does (camera.py TAP_MODES)
+S.modeOf = (e) => (e.ctrlKey || e.metaKey) ? 'toggle' : e.shiftKey ? 'include' : e.altKey ? 'exclude'
+  : S.touch ? tap_mode.value : 'lock'
 S.onKept = () => !!(S.at && S.last && (S.last.subjects || []).some((s) => s.box &&
   S.at[0] >= s.box[0] && S.at[0] <= s.box[2] && S.at[1] >= s.box[1] && S.at[1] <= s.box[3]))
 S.cursor = () => {
@@ -525,6 +527,8 @@ S.teardown = () => {
 
 // First use: what to do, in the words of this device (a phone has no hover).
 S.touch = window.matchMedia && window.matchMedia('(hover: none)').matches
+if (S.touch) tap_mode.style.display = ''
+tap_mode.addEventListener('change', () => { S.mode = tap_mode.value; S.cursor(); root.focus() })
 S.hinted = false
 S.hint = () => {  // once a source plays, until the first click or a few seconds
   if (S.hinted || S.clicks) return
