@@ -28,6 +28,7 @@ S.gctx = S.grab.getContext('2d')
 S.ctx = screen.getContext('2d')
 S.lastHover = 0
 S.frameAt = 0  // when the newest video frame was presented
+S.gap = 33  // the time between camera frames, smoothed
 S.ready = null  // {seq, buf}: an encoded frame waiting for the slot
 S.encoding = false
 S.rtt = 0  // smoothed send-to-reply time
@@ -294,7 +295,9 @@ S.loop = () => {
   const useVideoFrames = 'requestVideoFrameCallback' in HTMLVideoElement.prototype
   const tick = (now) => {
     if (!S.looping) return
-    S.frameAt = typeof now === 'number' ? now : performance.now()
+    const at = typeof now === 'number' ? now : performance.now()
+    if (S.frameAt && at > S.frameAt) S.gap = 0.8 * S.gap + 0.2 * Math.min(at - S.frameAt, 500)
+    S.frameAt = at
     S.onVideoFrame()
     if (useVideoFrames) video.requestVideoFrameCallback(tick)
     else requestAnimationFrame(tick)
@@ -307,8 +310,9 @@ S.onVideoFrame = () => {
   if (S.paused || video.readyState < 2) return
   S.counts.captured++
   if (S.encoding) { S.counts.skipped++; return }  // the encoder is one frame behind: this one never goes
-  // with a frame ready and the reply not due for a while (a busy server), keep the CPU
-  if (S.ready && !S.slotFree() && performance.now() - S.sentAt < S.rtt - 70) { S.counts.skipped++; return }
+  // the reply not due before the next camera frame (a busy server): this one would be replaced
+  // before it could go, so it is not encoded at all; the last one before the reply is
+  if (!S.slotFree() && performance.now() - S.sentAt < S.rtt - S.gap) { S.counts.skipped++; return }
   S.encode(S.frameAt || performance.now())
 }
 
