@@ -98,9 +98,12 @@ class PointerInbox:
     def take(self, shown: dict[int, int]) -> Pointer:
         """`shown`: reply seq -> pipeline frame index, for the frames recently sent back."""
         click, seq, self.click, self.click_seq = self.click, self.click_seq, None, None
+        mode = self.click_mode
+        if click is not None and self.release and mode in ("add", "toggle"):
+            mode = "lock"  # Escape, then a Ctrl-click before the next frame: all let go, this one kept
         release, self.release = self.release and click is None, False  # a click made after Escape wins
         return Pointer(hover=self.hover, click=click, release=release,
-                       shown=shown.get(seq) if click is not None and seq is not None else None, mode=self.click_mode)
+                       shown=shown.get(seq) if click is not None and seq is not None else None, mode=mode)
 
 
 class FocusSession(param.Parameterized):

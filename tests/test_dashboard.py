@@ -94,9 +94,10 @@ class Page:
             deadline = time.time() + 3
             while time.time() < deadline and self.displayed() < seen + 3:
                 time.sleep(0.05)
-            hover = self.js("root.dataset.hover")
-            if hover:
-                return (x, y), [float(v) for v in hover.split(",")]
+            head = self.js("S.last") or {}  # one reply: its box and its label together (a walker walks on)
+            if head.get("hover"):
+                self.hover_label = head.get("hover_label")
+                return (x, y), [float(v) for v in head["hover"]]
         raise AssertionError("no hover box anywhere the pointer went")
 
     def close(self):
@@ -227,7 +228,7 @@ def test_the_pointer_maps_to_the_picture_where_it_is_drawn_letterboxed_and_fulls
             tab.wait("S.data.hover.length === 0", timeout=5, what="no hover on the bar")
             # a walker: pointing at one shows its box (drawn where the walker is on that frame)
             (x, y), hover = tab.find_subject(WALKERS)
-            assert tab.js("S.last.hover_label") in ("Normal", "Fall") and hover[2] - hover[0] > 10, hover
+            assert tab.hover_label in ("Normal", "Fall") and hover[2] - hover[0] > 10, (tab.hover_label, hover)
             tab.shot(layout)
         assert not tab.errors, tab.errors
     finally:

@@ -75,6 +75,9 @@ def test_pointer_input_is_validated_and_the_newest_click_wins():
     pointer = inbox.take({})
     assert pointer.click == (50, 60) and not pointer.release and not inbox.pending
     assert inbox.take({}).click is None  # and the Escape is not applied after it
+    inbox.release, inbox.click, inbox.click_mode = True, (50, 60), "toggle"  # Escape, then a Ctrl-click
+    pointer = inbox.take({})
+    assert pointer.mode == "lock" and not pointer.release  # every subject let go, the one clicked kept
 
 
 def test_a_click_is_answered_at_once_on_the_last_frame(make_pipeline):
