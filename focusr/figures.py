@@ -71,7 +71,10 @@ class LiveFigures(pn.viewable.Viewer):
         self.sources = ColumnDataSource({"t": [], "source": []}, name="focusr-sources")
         self.views = [InView(object=pn.pane.Bokeh(p, sizing_mode="stretch_width"), sizing_mode="stretch_width")
                       for p in self._plots()]
-        self._waiting: list[dict[str, list]] = [{}, {}, {}]  # each plot's points not sent while it was off screen
+        # each plot: its source, how many rows it keeps, its pane, and its points not sent while it was off screen
+        self._fed = list(zip((self.fps, self.latency, self.states), (ROLLOVER, ROLLOVER, ROLLOVER * LANES_KEPT),
+                             self.views))
+        self._waiting: list[dict[str, list]] = [{} for _ in self.views]
         self._layout = pn.Column(*self.views, sizing_mode="stretch_width")
 
     def stream(self, snap: Snapshot) -> None:
@@ -81,13 +84,11 @@ class LiveFigures(pn.viewable.Viewer):
                  "displayed": [snap.displayed_fps]},
                 {"t": t, **{s: [snap.stages_ms.get(s, 0.0)] for s in STAGES}, "display": [display]},
                 state_rows(t[0], snap.subjects))
-        sources = (self.fps, self.latency, self.states)
-        rollovers = (ROLLOVER, ROLLOVER, ROLLOVER * LANES_KEPT)
-        for k, (source, new, rollover) in enumerate(zip(sources, rows, rollovers)):
+        for k, ((source, rollover, view), new) in enumerate(zip(self._fed, rows)):
             waiting = self._waiting[k]
             for column, values in new.items():
                 waiting[column] = (waiting.get(column, []) + values)[-rollover:]
-            if self.views[k].in_view:
+            if view.in_view:
                 source.stream(waiting, rollover=rollover)
                 self._waiting[k] = {}
 

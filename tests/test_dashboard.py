@@ -37,6 +37,7 @@ class Page:
                                           if isinstance(chromium, playwright.Browser) else {}))
         self.name = name
         self.errors: list[str] = []
+        self.hover_label: str | None = None  # the label of the box find_subject found, from the same reply
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(url)

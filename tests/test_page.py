@@ -124,30 +124,45 @@ def test_the_video_comes_first_and_nothing_leaves_the_screen(chromium, server, s
         tab.close()
 
 
+def paused_walkers(tab: Page, person_weights, clear) -> list:
+    """Pause the phone's camera and find, with the real model, the walkers on the still frame
+    that a tap can name: inside the picture, off the status, standing, and `clear(d, found)`
+    of the others; the largest first."""
+    from conftest import PERSON_LABELS
+    from focusr.detect import Detector
+
+    start_webcam(tab)
+    time.sleep(1.0)
+    tab.page.locator("button", has_text="Pause").tap()
+    tab.wait("S.paused", what="paused")
+    time.sleep(2.0)  # a look at the still frame (its own detections land meanwhile)
+    frame = tab.frame()
+    h, w = frame.shape[:2]
+    found = Detector(weights=str(person_weights), person_labels=PERSON_LABELS).detect(frame)
+    people = [d for d in found if d.box[0] > 4 and d.box[2] < w - 4 and d.box[1] > 40  # inside, off the status
+              and d.box[3] - d.box[1] > 1.4 * (d.box[2] - d.box[0])  # standing: a walker
+              and clear(d, found)]
+    return sorted(people, key=lambda d: -d.area)
+
+
+def tap_on(tab: Page, box) -> None:
+    """A finger on the walker's upper body, where the picture is drawn."""
+    x1, y1, x2, y2 = box
+    tab.page.touchscreen.tap(*picture_point(tab.page, x1 + 0.5 * (x2 - x1), y1 + 0.35 * (y2 - y1)))
+
+
 def test_a_tap_on_a_phone_locks_the_walker_tapped(chromium, server, person_weights):
     """Held up, touch only (no hover on a phone): paused, the user taps a walker the detector
     finds on that very frame; the lock is that walker."""
     from conftest import PERSON_LABELS
-    from focusr.detect import Detector
 
     tab = open_at(chromium, server, "phone", "tap")
     try:
-        start_webcam(tab)
-        time.sleep(1.0)
-        tab.page.locator("button", has_text="Pause").tap()
-        tab.wait("S.paused", what="paused")
-        time.sleep(2.0)  # a look at the still frame (its own detections land meanwhile)
-        frame = tab.frame()
-        h, w = frame.shape[:2]
-        detector = Detector(weights=str(person_weights), person_labels=PERSON_LABELS)
-        found = detector.detect(frame)
-        people = [d for d in found if d.box[0] > 4 and d.box[2] < w - 4 and d.box[1] > 40  # inside, off the status
-                  and d.box[3] - d.box[1] > 1.4 * (d.box[2] - d.box[0])  # standing: a walker
-                  and all(iou(d.box, o.box) < 0.05 for o in found if iou(d.box, o.box) < 0.6)]  # clear of others
-        assert people, f"no walker clear of the others on the paused frame: {[d.box for d in found]}"
-        target = max(people, key=lambda d: d.area)
-        x1, y1, x2, y2 = target.box
-        tab.page.touchscreen.tap(*picture_point(tab.page, x1 + 0.5 * (x2 - x1), y1 + 0.35 * (y2 - y1)))
+        people = paused_walkers(tab, person_weights, lambda d, found: all(  # clear of others
+            iou(d.box, o.box) < 0.05 for o in found if iou(d.box, o.box) < 0.6))
+        assert people, "no walker clear of the others on the paused frame"
+        target = people[0]
+        tap_on(tab, target.box)
         tab.wait("root.dataset.state === 'locked'", what="locked by a tap")
         time.sleep(0.5)
         header = tab.js("S.last")
@@ -163,51 +178,39 @@ def test_a_phone_picks_what_a_tap_does_add_a_second_walker_then_drop_the_first(c
     a mouse hovers). Paused, tap one walker (focus), pick "add or drop", tap a second: both
     kept, each the walker tapped; tap the first again: only the second is kept."""
     from conftest import PERSON_LABELS
-    from focusr.detect import Detector
 
     def grown(box, by: float = 0.3):
         x1, y1, x2, y2 = box
         dx, dy = by * (x2 - x1), by * (y2 - y1)
         return (x1 - dx, y1 - dy, x2 + dx, y2 + dy)
 
+    def kept(n: int, what: str) -> list[dict]:
+        tab.wait(f"(S.last.subjects || []).length === {n}", what=what)
+        time.sleep(0.3)
+        return tab.js("S.last.subjects")
+
+    def who(subjects, walkers) -> bool:
+        return all(s["label"] in PERSON_LABELS and iou(s["box"], d.box) >= 0.5 for s, d in zip(subjects, walkers))
+
     tab = open_at(chromium, server, "phone", "tap-modes")
     try:
-        start_webcam(tab)
-        time.sleep(1.0)
-        tab.page.locator("button", has_text="Pause").tap()
-        tab.wait("S.paused", what="paused")
-        time.sleep(2.0)
-        frame = tab.frame()
-        h, w = frame.shape[:2]
-        found = Detector(weights=str(person_weights), person_labels=PERSON_LABELS).detect(frame)
-        people = [d for d in found if d.box[0] > 4 and d.box[2] < w - 4 and d.box[1] > 40
-                  and d.box[3] - d.box[1] > 1.4 * (d.box[2] - d.box[0])
-                  and all(iou(grown(d.box), o.box) == 0 for o in found if o is not d)]  # well clear of everyone
-        assert len(people) >= 2, f"no two walkers clear of the others: {[d.box for d in found]}"
-        first, second = sorted(people, key=lambda d: -d.area)[:2]
+        people = paused_walkers(tab, person_weights, lambda d, found: all(  # well clear of everyone
+            iou(grown(d.box), o.box) == 0 for o in found if o is not d))
+        assert len(people) >= 2, "no two walkers clear of the others on the paused frame"
+        first, second = people[:2]
         picker = tab.page.locator("select.focusr-mode")
         assert picker.is_visible() and picker.input_value() == "lock"
-
-        def tap(box):
-            x1, y1, x2, y2 = box
-            tab.page.touchscreen.tap(*picture_point(tab.page, x1 + 0.5 * (x2 - x1), y1 + 0.35 * (y2 - y1)))
-
-        def kept(n: int, what: str):
-            tab.wait(f"(S.last.subjects || []).length === {n}", what=what)
-            time.sleep(0.3)
-            return [s["box"] for s in tab.js("S.last.subjects")]
-
-        tap(first.box)
-        boxes = kept(1, "the first walker locked")
-        assert iou(boxes[0], first.box) >= 0.5, (boxes, first.box)
+        tap_on(tab, first.box)
+        subjects = kept(1, "the first walker locked")
+        assert who(subjects, [first]), (subjects, first.box)
         picker.select_option("toggle")
-        tap(second.box)
-        boxes = kept(2, "the second walker added")
-        assert iou(boxes[0], first.box) >= 0.5 and iou(boxes[1], second.box) >= 0.5, (boxes, first.box, second.box)
+        tap_on(tab, second.box)
+        subjects = kept(2, "the second walker added")
+        assert who(subjects, [first, second]), (subjects, first.box, second.box)
         tab.shot("tap-added")
-        tap(first.box)
-        boxes = kept(1, "the first walker dropped")
-        assert iou(boxes[0], second.box) >= 0.5, (boxes, second.box)
+        tap_on(tab, first.box)
+        subjects = kept(1, "the first walker dropped")
+        assert who(subjects, [second]), (subjects, second.box)
         assert picker.input_value() == "toggle"  # it stays until changed
         assert not tab.errors, tab.errors
     finally:
