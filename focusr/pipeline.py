@@ -88,8 +88,8 @@ class FocusPipeline(param.Parameterized):
     detect_share = param.Number(
         default=0.3, bounds=(0.05, 1.0), step=0.05,
         doc="A server setting, not a user control: the share of one core background detection may take "
-            "(all sessions together) when it only confirms the tracker. Idle, lost, or while the pointer "
-            "moves over the video, the interval alone rules.",
+            "(all sessions together) when it only confirms the tracker (schedule.LOST_SHARE, or more, while a "
+            "subject is searched for). Idle, or while the pointer moves over the video, the interval alone rules.",
     )
     background_detection = param.Boolean(
         default=True, doc="Run the detector on its own thread so frames never wait for it (a click still waits). "
@@ -397,7 +397,8 @@ class FocusPipeline(param.Parameterized):
         may start (it never modifies the frame it is given)."""
         fresh, fresh_at = None, None
         trackers = [self.tracker, *(k.tracker for k in self._kept)]
-        urgent = any(t.state == TrackState.LOST or t.doubting for t in trackers)  # at once: the detector decides
+        lost = any(k.state == TrackState.LOST for k in trackers)
+        urgent = lost or any(k.doubting for k in trackers)  # at once: the detector decides
         if not self.detector.available:
             pass
         elif pointer.click is not None and not self.background_detection and pointer.shown is None:
@@ -411,9 +412,9 @@ class FocusPipeline(param.Parameterized):
             if got is not None:
                 fresh_at, fresh = got
             # tracked, in doubt or not: within a share of a core
-            held = [t.state for t in trackers if t.state != TrackState.IDLE]
+            held = [k.state for k in trackers if k.state != TrackState.IDLE]
             tracking = bool(held) and all(state in HELD for state in held)
-            share = self._schedule.share(pointer.hover, t, tracking, self.detect_share)  # every frame: follows the pointer
+            share = self._schedule.share(pointer.hover, t, tracking, self.detect_share, lost)  # follows the pointer
             if self._schedule.due(index, self.detect_interval, urgent) and self._background.submit(frame, index, share):
                 self._schedule.started(index)
         elif self._schedule.due(index, self.detect_interval, urgent):

@@ -6,16 +6,18 @@ import cv2
 import pytest
 
 from conftest import ASSETS
-from focusr.schedule import DetectionSchedule
+from focusr.schedule import LOST_SHARE, DetectionSchedule
 from focusr.types import Pointer
 
 
 def test_the_share_holds_while_tracking_unless_the_user_is_choosing():
     """Idle, the user is about to choose: hover boxes need fresh detections. Tracked, a moving
     pointer is a user looking for the next subject, so the interval alone rules until the
-    pointer rests 1 s. Lost (not tracking): find it again, at once."""
+    pointer rests 1 s. Lost: searched for at once, within a larger share (several lost
+    subjects must not keep the model busy for good), unless the user is choosing."""
     s = DetectionSchedule()
-    assert s.share(None, 0.0, tracking=False, share=0.3) is None  # idle, or lost
+    assert s.share(None, 0.0, tracking=False, share=0.3) is None  # idle
+    assert s.share(None, 0.0, tracking=False, share=0.3, lost=True) == LOST_SHARE > 0.3
     assert s.share(None, 0.1, tracking=True, share=0.3) == 0.3  # tracked, nobody choosing
     assert s.share((100, 100), 0.2, tracking=True, share=0.3) is None  # the pointer moves
     assert s.share((120, 100), 0.3, tracking=True, share=0.3) is None
@@ -23,6 +25,7 @@ def test_the_share_holds_while_tracking_unless_the_user_is_choosing():
     assert s.share((120, 100), 1.4, tracking=True, share=0.3) == 0.3
     assert s.share((300, 90), 1.5, tracking=True, share=0.3) is None  # moving again
     assert s.share(None, 1.6, tracking=True, share=0.3) == 0.3  # off the video
+    assert s.share((10, 10), 1.7, tracking=False, share=0.3, lost=True) is None  # lost, and choosing another
 
 
 def test_due_every_interval_frames_and_every_frame_while_lost():
