@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from bisect import bisect_left
 
 import panel as pn
 import param
@@ -24,6 +25,7 @@ from focusr.timing import STAGES
 from focusr.types import TrackState
 
 ROLLOVER = 240  # two minutes at two points a second
+WINDOW_S = 60  # the plots show the last minute; the state plot keeps no more, so its legend names only its subjects
 STATES = [s.value for s in TrackState]
 STATE_COLUMNS = ("t", "y", "h", "colour", "subject", "state")
 ROW_HEIGHT = 0.8  # of a state's row on the state plot: the subjects kept share it, a lane each
@@ -89,6 +91,9 @@ class LiveFigures(pn.viewable.Viewer):
             for column, values in new.items():
                 waiting[column] = (waiting.get(column, []) + values)[-rollover:]
             if view.in_view:
+                if source is self.states:  # the last minute's bars, however many subjects each row had
+                    times = list(source.data["t"]) + waiting["t"]
+                    rollover = len(times) - bisect_left(times, t[0] - WINDOW_S)
                 source.stream(waiting, rollover=rollover)
                 self._waiting[k] = {}
 
@@ -112,7 +117,7 @@ class LiveFigures(pn.viewable.Viewer):
                               background_fill_alpha=0.0, border_line_alpha=0.0), "right")
 
     def _plots(self):
-        time_axis = DataRange1d(follow="end", follow_interval=60, range_padding=0)  # the last minute, shared
+        time_axis = DataRange1d(follow="end", follow_interval=WINDOW_S, range_padding=0)  # the last minute, shared
         common = dict(height=self.height, sizing_mode="stretch_width", toolbar_location=None, x_range=time_axis,
                       min_border_left=BORDER_LEFT, min_border_right=BORDER_RIGHT)
         fps = figure(title="Frames per second", y_axis_label="frames/s", name="focusr-plot-fps", **common)

@@ -52,3 +52,28 @@ def test_a_plot_off_screen_gets_no_points_until_it_is_seen_then_all_of_them():
     state_view.in_view = True
     figs.stream(snap)
     assert len(figs.states.data["t"]) == ROLLOVER + 15 and not figs._waiting[2]
+
+
+def test_the_state_plot_keeps_the_last_minute_so_its_legend_names_only_recent_subjects():
+    """The legend lists each subject the state plot holds bars of: subjects let go more than a
+    minute ago (the time axis shows one) are gone from it, however many lanes the rows had."""
+    from focusr.figures import WINDOW_S, LiveFigures
+    from focusr.session import Snapshot
+
+    def snap(subjects):
+        return Snapshot(captured_fps=30.0, processed_fps=20.0, displayed_fps=19.0, stages_ms={}, display_ms=None,
+                        state=subjects[0][1], label=subjects[0][0], subjects=subjects, skipped=0, dropped=0,
+                        detect_every=5.0, notices=[], models=[])
+
+    figs = LiveFigures()
+    four = [(label, TrackState.LOCKED) for label in ("Normal", "Fall", "cup", "dog")]
+    for _ in range(20):
+        figs.stream(snap(four))
+    assert sorted(set(figs.states.data["subject"])) == ["1 Normal", "2 Fall", "3 cup", "4 dog"]
+    figs._started -= WINDOW_S / 2  # half a minute on, one subject kept
+    figs.stream(snap(four[:1]))
+    assert len(set(figs.states.data["subject"])) == 4  # the others' bars still show
+    figs._started -= WINDOW_S / 2 + 1  # over a minute since the four were kept
+    for _ in range(3):
+        figs.stream(snap(four[:1]))
+    assert set(figs.states.data["subject"]) == {"1 Normal"} and len(figs.states.data["t"]) == 4
