@@ -4,7 +4,10 @@ matte (a bag the cut-out left off), an Alt-click takes one away (the wall it too
 A correction is a region, not a pixel: the patch of like colour around the click, stopped at
 edges and bounded to a share of the subject's size (one click means a part, never the scene).
 It is kept relative to the subject's box (its centre and size), so it moves and scales with
-the subject as it is tracked, until the subject is let go or clicked afresh. Corrections are
+the subject as it is tracked, until the subject is let go or clicked afresh. The tracker's box
+trails a walker by a few pixels between detections, and a bag swings: on each frame the region
+is found again near where the box puts it, by its own look on the frame it was made on (its
+pixels matched under its mask, `Correction.placed`). Corrections are
 laid over the subject's cut-out on every frame, in the order they were made (a later one wins where they overlap); the
 cut-out itself is never changed, so they never pile up frame after frame.
 """
@@ -23,6 +26,9 @@ MOST_SHARE = 0.5  # ... and covers at most this share of its box's area
 LEAST_PX = 12  # ... and at least a disc this wide: a speck of like colour is taken as a part of it
 TOLERANCE = (14, 10, 10)  # Lab difference from neighbour to neighbour that is still "like colour"
 EDGES = (60, 150)  # Canny thresholds: the fill stops at these edges
+SEARCH_SHARE = 0.15  # found again within this share of the subject's size of where its box puts it
+SEARCH_LEAST_PX = 4  # ... and at least this many pixels
+LOOKS_LIKE = 40.0  # RMS difference (grey levels) under its mask at most: it is there; else where the box puts it
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class Correction:
     at: tuple[float, float, float, float]  # the region's box, from the subject's box centre, in its sizes
     mask: np.ndarray  # bool, the region within `at`
     include: bool  # True: Shift-click (add), False: Alt-click (take away)
+    look: np.ndarray | None = None  # its pixels (BGR) within `at` on the frame it was made on
 
     @classmethod
     def grown(cls, frame: np.ndarray, point: Point, box: Box, include: bool) -> Correction:
@@ -42,21 +49,45 @@ class Correction:
         x1, y1, x2, y2 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
         (cx, cy), size = _frame_of(box)
         return cls(((x1 - cx) / size, (y1 - cy) / size, (x2 - cx) / size, (y2 - cy) / size),
-                   mask[y1:y2, x1:x2].copy(), include)
+                   mask[y1:y2, x1:x2].copy(), include, frame[y1:y2, x1:x2].copy())
 
-    def placed(self, box: Box, shape) -> tuple[tuple[slice, slice], np.ndarray] | None:
+    def placed(self, box: Box, shape, frame: np.ndarray | None = None) -> tuple[tuple[slice, slice], np.ndarray] | None:
         """Where the region is on a frame of `shape` with the subject at `box`: (the frame's
-        slices, the region's mask there), None if it falls outside the frame."""
+        slices, the region's mask there), None if it falls outside the frame. Given the `frame`,
+        where its look matches best near there (`_found`)."""
         (cx, cy), size = _frame_of(box)
         u1, v1, u2, v2 = self.at
         x1, y1 = int(round(cx + u1 * size)), int(round(cy + v1 * size))
         x2, y2 = max(int(round(cx + u2 * size)), x1 + 1), max(int(round(cy + v2 * size)), y1 + 1)
         mask = cv2.resize(self.mask.astype(np.uint8), (x2 - x1, y2 - y1), interpolation=cv2.INTER_NEAREST) > 0
+        if frame is not None and self.look is not None:
+            dx, dy = self._found(frame, (x1, y1, x2, y2), mask, max(SEARCH_SHARE * size, SEARCH_LEAST_PX))
+            x1, y1, x2, y2 = x1 + dx, y1 + dy, x2 + dx, y2 + dy
         H, W = shape[:2]
         fx1, fy1, fx2, fy2 = max(x1, 0), max(y1, 0), min(x2, W), min(y2, H)
         if fx2 <= fx1 or fy2 <= fy1:
             return None
         return (slice(fy1, fy2), slice(fx1, fx2)), mask[fy1 - y1 : fy2 - y1, fx1 - x1 : fx2 - x1]
+
+    def _found(self, frame: np.ndarray, at: tuple[int, int, int, int], mask: np.ndarray,
+               reach: float) -> tuple[int, int]:
+        """How far from `at` (x1, y1, x2, y2 on `frame`) its look matches best, within `reach`
+        pixels: (0, 0) when it is not clearly there (nothing within LOOKS_LIKE, or at the
+        frame's edge): the box's word stands."""
+        x1, y1, x2, y2 = at
+        r = int(np.ceil(reach))
+        H, W = frame.shape[:2]
+        sx1, sy1, sx2, sy2 = x1 - r, y1 - r, x2 + r, y2 + r
+        if sx1 < 0 or sy1 < 0 or sx2 > W or sy2 > H or not mask.any():
+            return 0, 0
+        look = cv2.resize(self.look, (x2 - x1, y2 - y1), interpolation=cv2.INTER_AREA)
+        weight = np.repeat(mask.astype(np.float32)[:, :, None], 3, axis=2)
+        cost = cv2.matchTemplate(frame[sy1:sy2, sx1:sx2].astype(np.float32), look.astype(np.float32),
+                                 cv2.TM_SQDIFF, mask=weight)
+        best, _, (bx, by), _ = cv2.minMaxLoc(cost)
+        if np.sqrt(max(best, 0.0) / (3 * mask.sum())) > LOOKS_LIKE:
+            return 0, 0
+        return bx - r, by - r
 
 
 def _frame_of(box: Box) -> tuple[tuple[float, float], float]:
@@ -97,14 +128,16 @@ def region(frame: np.ndarray, point: Point, box: Box) -> np.ndarray:
     return out
 
 
-def corrected(matte: np.ndarray | None, corrections: list[Correction], box: Box | None) -> np.ndarray | None:
+def corrected(matte: np.ndarray | None, corrections: list[Correction], box: Box | None,
+              frame: np.ndarray | None = None) -> np.ndarray | None:
     """The subject's matte (uint8, 0..255) with its corrections laid over it where the subject
-    is now (`box`): a new array; the matte given is never changed."""
+    is now (`box`), each found again on `frame` near there: a new array; the matte given is
+    never changed."""
     if matte is None or not corrections or box is None:
         return matte
     out = matte.copy()
     for c in corrections:
-        where = c.placed(box, out.shape)
+        where = c.placed(box, out.shape, frame)
         if where is not None:
             (ys, xs), mask = where
             out[ys, xs][mask] = 255 if c.include else 0

@@ -301,7 +301,7 @@ class FocusPipeline(param.Parameterized):
         with clock("segment"):
             last = self._matte if self._matte is not None and self._matte.shape == frame.shape[:2] else None
             matte = last if sharp else guard("segment", last, self._segment, frame, update, index)
-            matte = corrected(matte, self._corrections, self.tracker.box)
+            matte = corrected(matte, self._corrections, self.tracker.box, frame)
             if self._kept:  # the blur grows with the distance from the nearest subject
                 matte = combined([matte, *guard("segment", [k.matte for k in self._kept], self._segment_kept,
                                                 frame, index)], frame.shape)
@@ -595,7 +595,7 @@ class FocusPipeline(param.Parameterized):
         for k in held:
             k.matte = k.segmenter.segment(frame, k.tracker.box, index, detection=k.fresh, refresh=k is turn,
                                           is_person=self.detector.is_person(k.tracker.subject.label))
-        return [corrected(k.matte, k.corrections, k.tracker.box) for k in self._kept]
+        return [corrected(k.matte, k.corrections, k.tracker.box, frame) for k in self._kept]
 
     def _to_now(self, fresh, fresh_at, frame, index: int):
         """New detections of an earlier frame, with those that could be the locked subject

@@ -53,11 +53,12 @@ def test_shift_click_adds_the_bag_alt_click_takes_a_part_away_and_both_move_with
     bag_mask = lambda i: bag.mask_at(i, (H, W))  # noqa: E731
     before = [share(mattes[i], bag_mask(i)) for i in range(8, 15)]
     added = [share(mattes[i], bag_mask(i)) for i in range(16, 60)]  # from the next frame, as he walks on
-    print(f"bag kept sharp: before {max(before):.2f}, after the Shift-click {min(added):.2f}-{max(added):.2f}")
+    print(f"bag kept sharp: before {max(before):.2f}, after the Shift-click {min(added):.2f}-{max(added):.2f}, "
+          f"median {np.median(added):.2f}")
     assert max(before) < 0.3, before
-    # it follows the tracker's box, which trails him by a few px between detections (measured
-    # 0.65-0.89 of the bag; 1.0 would need the correction re-found on each frame)
-    assert min(added) >= 0.6 and float(np.median(added)) >= 0.72, added
+    # it moves with the tracker's box, which trails him by a few px between detections, and is
+    # found again near there on each frame (with the box alone: 0.65-0.89 of the bag)
+    assert min(added) >= 0.8 and float(np.median(added)) >= 0.9, added
     # the part taken away stays away as he walks on (moved 50 px since), the rest of him stays sharp
     taken = [int(mattes[i][int(part(i)[1]), int(part(i)[0])]) for i in range(41, 60)]
     body = [share(mattes[i], scene.masks[i]) for i in range(41, 60)]
