@@ -438,6 +438,10 @@ def run(args) -> int:
               f"{many['fps']:.1f} fps, {many['fps'] / max(focusr_result['fps'], 1e-9):.0%} of one subject's "
               f"{focusr_result['fps']:.1f} fps; each held " + ", ".join(f"{a}/{b}" for a, b in many["subjects_held"])
               + " frames from its click")
+        mine, one = many["all_held"], focusr_result["all_held"]
+        if mine["fps"] and one["fps"]:  # like for like: the frames on which each pass kept every subject it clicked
+            print(f"on the frames where every subject clicked was held ({mine['frames']} and {one['frames']}): "
+                  f"{mine['fps']:.1f} fps, {mine['fps'] / one['fps']:.0%} of one subject's {one['fps']:.1f} fps")
     return 0
 
 
@@ -467,23 +471,32 @@ def focusr_pass(name: str, pipeline, payloads: list[bytes], clicks: list, warm: 
         time.sleep(0.01)
     pointers = [Pointer(hover=click, click=click, shown=shown), *(Pointer(click=c, mode="add") for c in clicks[1:])]
     timings, lock, locked, header, held = [], None, 0, {}, {}
+    holding = []  # (seconds, every subject clicked held) of each timed frame
+    holds = {state.value for state in HELD}
     start = time.perf_counter()
     for i, p in enumerate(payloads):
         if i == warm:
             start = time.perf_counter()
         rest = Pointer(hover=hover[i]) if hover else Pointer()  # after the clicks, where the pointer rests
+        began = time.perf_counter()
         reply = session.handle(p, pointers[i] if i < len(pointers) else rest)
+        took = time.perf_counter() - began
         t = session.records[-1].timings_ms
         timings.append({s: t.get(s, 0.0) for s in STAGES})
         header = wire.unpack(reply)[0]
-        locked += header["state"] in {state.value for state in HELD}
+        locked += header["state"] in holds
         for subject in header.get("subjects", []):  # frames each subject was held, by its key, from its click
             held.setdefault(subject["key"], [0, 0])
-            held[subject["key"]][0] += subject["state"] in {state.value for state in HELD}
+            held[subject["key"]][0] += subject["state"] in holds
             held[subject["key"]][1] += 1
+        if i >= max(warm, len(clicks)):
+            subjects = header.get("subjects", [])
+            holding.append((took, len(subjects) == len(clicks) and all(x["state"] in holds for x in subjects)))
         if i == 0:
             lock = {"label": header["label"], "box": header["box"]}
     result = summarise(name, timings, time.perf_counter() - start, warm)
+    kept = [took for took, all_held in holding if all_held]  # a lost subject costs less (or more) than one kept
+    result["all_held"] = {"frames": len(kept), "fps": round(len(kept) / sum(kept), 2) if kept else None}
     session.close(wait=60.0)  # its worker closes the pipeline, which waits for a detection under way
     result.update(detections=pipeline.detector.runs, segments={k: v for k, v in counts.items() if v or "(" not in k},
                   lock=lock, tracked_frames=locked, final_box=header.get("box"),
