@@ -495,8 +495,8 @@ def focusr_pass(name: str, pipeline, payloads: list[bytes], clicks: list, warm: 
         if i == 0:
             lock = {"label": header["label"], "box": header["box"]}
     result = summarise(name, timings, time.perf_counter() - start, warm)
-    kept = [took for took, all_held in holding if all_held]  # a lost subject costs less (or more) than one kept
-    result["all_held"] = {"frames": len(kept), "fps": round(len(kept) / sum(kept), 2) if kept else None}
+    like = [took for took, all_held in holding if all_held]  # a lost subject costs less (or more) than one kept
+    result["all_held"] = {"frames": len(like), "fps": round(len(like) / sum(like), 2) if like else None}
     session.close(wait=60.0)  # its worker closes the pipeline, which waits for a detection under way
     result.update(detections=pipeline.detector.runs, segments={k: v for k, v in counts.items() if v or "(" not in k},
                   lock=lock, tracked_frames=locked, final_box=header.get("box"),

@@ -72,22 +72,23 @@ class Correction:
     def _found(self, frame: np.ndarray, at: tuple[int, int, int, int], mask: np.ndarray,
                reach: float) -> tuple[int, int]:
         """How far from `at` (x1, y1, x2, y2 on `frame`) its look matches best, within `reach`
-        pixels: (0, 0) when it is not clearly there (nothing within LOOKS_LIKE, or at the
-        frame's edge): the box's word stands."""
+        pixels (and the frame): (0, 0) when it is not clearly there (nothing within LOOKS_LIKE,
+        or partly off the frame): the box's word stands."""
         x1, y1, x2, y2 = at
-        r = int(np.ceil(reach))
         H, W = frame.shape[:2]
-        sx1, sy1, sx2, sy2 = x1 - r, y1 - r, x2 + r, y2 + r
-        if sx1 < 0 or sy1 < 0 or sx2 > W or sy2 > H or not mask.any():
+        if x1 < 0 or y1 < 0 or x2 > W or y2 > H or not mask.any():
             return 0, 0
-        look = cv2.resize(self.look, (x2 - x1, y2 - y1), interpolation=cv2.INTER_AREA)
-        weight = np.repeat(mask.astype(np.float32)[:, :, None], 3, axis=2)
-        cost = cv2.matchTemplate(frame[sy1:sy2, sx1:sx2].astype(np.float32), look.astype(np.float32),
-                                 cv2.TM_SQDIFF, mask=weight)
+        r = int(np.ceil(reach))
+        sx1, sy1 = max(x1 - r, 0), max(y1 - r, 0)
+        look = self.look if self.look.shape[:2] == mask.shape else \
+            cv2.resize(self.look, (x2 - x1, y2 - y1), interpolation=cv2.INTER_AREA)
+        # one mask channel serves the three colour channels
+        cost = cv2.matchTemplate(frame[sy1:min(y2 + r, H), sx1:min(x2 + r, W)], look, cv2.TM_SQDIFF,
+                                 mask=mask.astype(np.uint8))
         best, _, (bx, by), _ = cv2.minMaxLoc(cost)
         if np.sqrt(max(best, 0.0) / (3 * mask.sum())) > LOOKS_LIKE:
             return 0, 0
-        return bx - r, by - r
+        return bx - (x1 - sx1), by - (y1 - sy1)
 
 
 def _frame_of(box: Box) -> tuple[tuple[float, float], float]:
