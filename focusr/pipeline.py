@@ -60,6 +60,11 @@ STAGE_FAILURES = {
 }
 
 
+class Superseded(Exception):
+    """The caller dropped this frame's work between two stages (a click came in meanwhile: the
+    session answers it on this same frame at once rather than finishing a reply without it)."""
+
+
 class FocusPipeline(param.Parameterized):
     """Keeps a clicked subject sharp and blurs the rest, frame by frame."""
 
@@ -255,7 +260,7 @@ class FocusPipeline(param.Parameterized):
             self._background = None
 
     def process(self, frame: np.ndarray, pointer: Pointer = Pointer(), t: float | None = None,
-                clock: StageClock | None = None) -> tuple[np.ndarray, FrameResult]:
+                clock: StageClock | None = None, dropped=None) -> tuple[np.ndarray, FrameResult]:
         """One BGR frame in, the focused frame and what happened out: enhance, detect, track,
         segment, render, overlay. A caller that times more stages around this one (decode,
         encode) passes its clock in.
@@ -268,8 +273,13 @@ class FocusPipeline(param.Parameterized):
         (unenhanced, no new detections, the last matte, unblurred, no overlay; a failed tracker
         lets the subject go, so it cannot fail on every frame), and what failed is said in plain
         words once per stage and reason, in that frame's `FrameResult.warnings` after the
-        reduced-mode notices (which are there on every frame); the exception goes to the log."""
+        reduced-mode notices (which are there on every frame); the exception goes to the log.
+
+        `dropped()`, when given, is asked between the stages from detect to render; once it says
+        True, process raises Superseded (the state is as after any frame's stages, so the same
+        frame can be processed again at once)."""
         t = time.perf_counter() if t is None else t
+        drop = dropped if dropped is not None else (lambda: False)
         self._told = []  # what this frame's click could not do, in a line each
         self._outline = None
         dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
@@ -295,8 +305,12 @@ class FocusPipeline(param.Parameterized):
                 (self._detections, self._detections_at), fresh, fresh_at = before, None, None
             source, hover = (None, None) if pointer.click is not None else \
                 guard("detect", (None, None), self._hovered, frame, pointer, index)  # a click: the lock, not a hover
+        if drop():
+            raise Superseded
         with clock("track"):
             update = guard("track", None, self._track, frame, pointer, index, t, dt, fresh, fresh_at)
+        if drop():
+            raise Superseded
         sharp = self._first_sharp(t)  # a first lock's own frame: matte and blur from the next
         with clock("segment"):
             last = self._matte if self._matte is not None and self._matte.shape == frame.shape[:2] else None
@@ -306,6 +320,8 @@ class FocusPipeline(param.Parameterized):
                 matte = combined([matte, *guard("segment", [k.matte for k in self._kept], self._segment_kept,
                                                 frame, index)], frame.shape)
             self._picture = matte
+        if drop():
+            raise Superseded
         with clock("render"):
             previous, mix = self._rack.step(t, self.rack_focus)
             out = frame if sharp else guard("render", frame, self.renderer.render, frame, matte, previous, mix)

@@ -80,6 +80,19 @@ def test_pointer_input_is_validated_and_the_newest_click_wins():
     assert pointer.mode == "lock" and not pointer.release  # every subject let go, the one clicked kept
 
 
+def hover_the_right_walker(s, shots, arrived, got):
+    """Send `shots` as the page does, one reply at a time, hovering the walker on the right;
+    his hover box on the last reply."""
+    for seq, frame in enumerate(shots, 1):
+        arrived.clear()
+        s.hover((664, 280))
+        s.submit(frames.pack({"seq": seq, "t": 0.0}, frames.encode_jpeg(frame, 90)))
+        assert arrived.wait(30)
+    hovered = frames.unpack(got[-1])[0]["hover"]
+    assert hovered is not None
+    return hovered
+
+
 def test_a_click_is_answered_at_once_on_the_last_frame(make_pipeline):
     """Playing, but no newer frame comes yet (a busy page between captures): the click is shown
     on the frame the user saw, processed again (same seq, marked still), with the walker clicked
@@ -94,13 +107,7 @@ def test_a_click_is_answered_at_once_on_the_last_frame(make_pipeline):
     s = FocusSession(on_output=lambda b: (got.append(b), arrived.set()), on_error=errors.append,
                      pipeline=make_pipeline(lag=2))
     try:
-        for seq, frame in enumerate(shots, 1):
-            arrived.clear()
-            s.hover((664, 280))  # the walker on the right
-            s.submit(frames.pack({"seq": seq, "t": 0.0}, frames.encode_jpeg(frame, 90)))
-            assert arrived.wait(30)
-        hovered = frames.unpack(got[-1])[0]["hover"]
-        assert hovered is not None
+        hovered = hover_the_right_walker(s, shots, arrived, got)
         arrived.clear()
         s.click((664, 280), seq=6)
         assert arrived.wait(5)
@@ -124,6 +131,48 @@ def test_a_click_is_answered_at_once_on_the_last_frame(make_pipeline):
             time.sleep(0.02)
         header = frames.unpack(got[-1])[0]
         assert header["seq"] == 7 and not header.get("still") and header["state"] == "locked", header
+        assert not errors, errors
+    finally:
+        s.close(wait=10)
+
+
+def test_a_click_made_while_a_frame_is_processed_is_on_that_frames_reply(make_pipeline):
+    """A busy machine: a frame takes long, and the user clicks while it is half processed. The
+    reply the page is waiting for is that frame with the walker clicked locked; no reply
+    without the lock comes first (it would cost the user a whole frame's time more)."""
+    import cv2
+    from conftest import ASSETS
+    from focusr.geometry import iou
+
+    cap = cv2.VideoCapture(str(ASSETS / "vtest.avi"))
+    shots = [cap.read()[1] for _ in range(7)]
+    got, errors, arrived, busy = [], [], threading.Event(), threading.Event()
+    p = make_pipeline(lag=2)
+    segment, slow = p._segment, []
+
+    def slow_segment(*args):  # a scripted stand-in for a machine busy with other work
+        if slow:
+            busy.set()
+            time.sleep(0.5)
+        return segment(*args)
+
+    p._segment = slow_segment
+    s = FocusSession(on_output=lambda b: (got.append(b), arrived.set()), on_error=errors.append, pipeline=p)
+    try:
+        hovered = hover_the_right_walker(s, shots[:6], arrived, got)
+        n = len(got)
+        slow.append(True)
+        s.submit(frames.pack({"seq": 7, "t": 0.0}, frames.encode_jpeg(shots[6], 90)))
+        assert busy.wait(10)
+        s.click((664, 280), seq=6)
+        deadline = time.time() + 10
+        while len(got) == n and time.time() < deadline:
+            time.sleep(0.01)
+        header = frames.unpack(got[n])[0]
+        assert header["seq"] == 7 and not header.get("still") and header["state"] == "locked", header
+        assert iou(header["box"], hovered) >= 0.5 and header["label"] in ("Normal", "Fall"), (header, hovered)
+        time.sleep(0.8)
+        assert len(got) == n + 1, [frames.unpack(g)[0] for g in got[n:]]  # one reply, not two
         assert not errors, errors
     finally:
         s.close(wait=10)
