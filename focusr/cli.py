@@ -212,8 +212,8 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
 
     interval, blur = FocusPipeline.param.detect_interval, Renderer.param.blur_strength
     p.add_argument("--weights", default="", metavar="FILE",
-                   help="detector weights file (.pt or .yaml); default FOCUSR_DETECTOR or yolov8n-seg.pt. "
-                        "Named here, it must load")
+                   help="detector weights file (.pt or .yaml; or an SSD .pb, its .pbtxt beside it); default "
+                        "FOCUSR_DETECTOR or yolov8n-seg.pt. Named here, it must load")
     p.add_argument("--segmenter", default="", metavar="FILE",
                    help="person segmenter file (.tflite); default FOCUSR_SEGMENTER or the official one. "
                         "Named here, it must load")
@@ -276,7 +276,7 @@ def load_models(pipeline, weights: str = "", segmenter: str = "", frame_shape=(4
     --person-labels naming a class the detector does not have is refused, with its classes."""
     from focusr import models
 
-    kind = "a YOLOv8 .pt file (or a .yaml)"
+    kind = "a YOLOv8 .pt file (or a .yaml), or an SSD .pb graph with its .pbtxt beside it"
     if weights:
         path = Path(weights).expanduser()
         bare_official = path.parent == Path(".") and path.name.lower().startswith("yolo")
@@ -285,9 +285,10 @@ def load_models(pipeline, weights: str = "", segmenter: str = "", frame_shape=(4
         quiet, hush = logging.getLogger("ultralytics"), lambda record: record.levelno >= logging.ERROR
         quiet.addFilter(hush)  # its guesses about a file that is no model of its (a filter outlives its import)
         try:
-            models.load_yolo(weights)  # cached for the process: the pipeline's detector gets this one
+            models.load_detector(weights)  # cached for the process: the pipeline's detector gets this one
         except models.ModelUnavailable as exc:
-            why = f"not weights ultralytics can load ({_why(exc.__cause__)})" if exc.__cause__ else _why(exc)
+            what = "an SSD graph OpenCV can load" if path.suffix.lower() == ".pb" else "weights ultralytics can load"
+            why = f"not {what} ({_why(exc.__cause__)})" if exc.__cause__ else _why(exc)
             raise _named_refusal("--weights", weights, kind, why) from None
         except Exception as exc:  # a broken install: the detector would say the same
             raise _named_refusal("--weights", weights, kind,

@@ -11,6 +11,7 @@ import numpy as np
 import param
 
 from focusr import models
+from focusr.ssd import SsdModel
 from focusr.types import Detection
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,8 @@ class Detector(param.Parameterized):
 
     weights = param.String(
         default="",
-        doc="YOLOv8 weights: a .pt path, an official name fetched on first use, or a .yaml. "
-        "Empty means FOCUSR_DETECTOR or yolov8n-seg.pt.",
+        doc="YOLOv8 weights: a .pt path, an official name fetched on first use, or a .yaml; or an SSD "
+        "frozen graph (.pb, its .pbtxt beside it: focusr.ssd). Empty means FOCUSR_DETECTOR or yolov8n-seg.pt.",
     )
     confidence = param.Number(
         label="Confidence (0-1)", default=0.35, bounds=(0.05, 0.95), step=0.05, doc="Minimum detector score."
@@ -93,7 +94,7 @@ class Detector(param.Parameterized):
     def model(self):
         if self._model is None and self.error is None:
             try:
-                model = models.load_yolo(models.detector_choice(self.weights))
+                model = models.load_detector(models.detector_choice(self.weights))
                 with _attach:
                     if not hasattr(model, "focusr_lock"):
                         model.focusr_duty = DutyCycle()
@@ -137,10 +138,17 @@ class Detector(param.Parameterized):
         with model.focusr_lock:
             start = time.perf_counter()
             try:
+                if isinstance(model, SsdModel):  # its own input size, on the CPU
+                    return [d for d in model.boxes(frame, conf) if not frame_filling(d.box, frame.shape[:2])]
                 result = model.predict(frame, conf=conf, imgsz=self.image_size, device=self.device, verbose=False)[0]
             finally:
                 model.focusr_duty.record(start, time.perf_counter() - start)
         return to_detections(result, frame.shape[:2])
+
+
+def frame_filling(box, shape: tuple[int, int]) -> bool:
+    """Whether a box covers over FRAME_FILLING of the frame (no subject: see FRAME_FILLING)."""
+    return (box[2] - box[0]) * (box[3] - box[1]) > FRAME_FILLING * shape[0] * shape[1]
 
 
 def to_detections(result, shape: tuple[int, int]) -> list[Detection]:
@@ -153,7 +161,7 @@ def to_detections(result, shape: tuple[int, int]) -> list[Detection]:
     polygons = result.masks.xy if result.masks is not None else None
     out = []
     for i, (box, cls, score) in enumerate(zip(xyxy, classes, scores)):
-        if (box[2] - box[0]) * (box[3] - box[1]) > FRAME_FILLING * shape[0] * shape[1]:
+        if frame_filling(box, shape):
             continue
         mask = None
         if polygons is not None and len(polygons[i]) >= 3:

@@ -157,6 +157,30 @@ def load_yolo(choice: str):
     return _once("yolo", target, load)
 
 
+def load_detector(choice: str):
+    """The detector a choice names, by file type: a `.pb` frozen graph is an SSD run by OpenCV's
+    DNN module (`focusr.ssd`, its `.pbtxt` beside it), anything else ultralytics YOLO (`load_yolo`)."""
+    path = Path(choice).expanduser()
+    if path.suffix.lower() != ".pb":
+        return load_yolo(choice)
+    fix = "Set FOCUSR_DETECTOR (or --weights) to an SSD frozen_inference_graph.pb with its .pbtxt beside it"
+    if not path.is_file():
+        raise ModelUnavailable(f"detector graph {choice} not found", fix)
+
+    def load():
+        from focusr import ssd
+
+        config = ssd.text_graph(path)
+        if config is None:
+            raise ModelUnavailable(f"detector graph {path.name} has no .pbtxt text graph beside it", fix)
+        try:
+            return ssd.SsdModel(path, config)
+        except Exception as exc:  # cv2.error: not a graph, or not this text graph's
+            raise ModelUnavailable(f"detector graph {path.name} could not be loaded ({reason(exc)})", fix) from exc
+
+    return _once("ssd", str(path.resolve()), load)
+
+
 def segmenter_path(choice: str) -> Path:
     """The local .tflite for the person segmenter, downloading the official one on first use."""
     path = Path(choice).expanduser()

