@@ -717,8 +717,7 @@ class FocusPipeline(param.Parameterized):
         seed = None  # a mask the detector gave, and its box: the first matte, moved with the box
         if det is not None:
             label, kind, box, mask = det.label, "detection", det.box, None
-            person = self.detector.is_person(det.label)
-            group = frozenset(self.detector.person_labels) if person else frozenset({det.label})
+            group = self.detector.kind_of(det.label)
             if choice.source is not None and choice.source.mask is not None:
                 seed = (choice.source.box, choice.source.mask)
                 mask = choice.source.mask if choice.source is det else None

@@ -68,8 +68,9 @@ def test_the_ssd_finds_each_object_in_the_photos_with_its_class_and_box(ssd_grap
 def test_a_click_on_an_object_locks_that_object_and_it_is_held_as_the_camera_pans(
         make_pipeline, ssd_graph, name, click, label, truth):
     """The photo as a clip the camera pans across (2 px a frame, from the photo as it is): the
-    click locks the object under it with its class and its box, and the lock follows it as the
-    picture moves."""
+    click locks the object under it with its class and its box, and the lock holds it on every
+    frame as the picture moves, though the model calls the grey horse a cow on some of them
+    (a subject is found by any class of its kind: detect.LOOK_ALIKES)."""
     image = photo(name)
     p = make_pipeline(background_detection=False)
     p.detector.param.update(weights=str(ssd_graph), person_labels=["person"])
@@ -83,7 +84,15 @@ def test_a_click_on_an_object_locks_that_object_and_it_is_held_as_the_camera_pan
     first = results[0]
     assert first.subject is not None and first.subject.label == label, first.summary()
     assert iou(first.subject.box, truth) >= 0.6, (first.subject.box, truth)
-    last, shift = results[-1], 2 * 29
-    assert last.state in HELD and last.subject.label == label, last.summary()
-    moved = (truth[0] - shift, truth[1], truth[2] - shift, truth[3])
-    assert iou(last.subject.box, moved) >= 0.5, (last.subject.box, moved)
+    assert all(r.state in HELD and r.subject.label == label for r in results), [r.state.value for r in results]
+    held = [iou(r.subject.box, (truth[0] - 2 * i, truth[1], truth[2] - 2 * i, truth[3])) for i, r in enumerate(results)]
+    assert min(held) >= 0.6, np.round(held, 2)
+
+
+def test_a_subject_is_of_its_look_alike_classes_and_people_of_every_person_label(ssd_graph):
+    from focusr.detect import Detector
+
+    detector = Detector(weights=str(ssd_graph), person_labels=["Normal", "Fall"])
+    assert detector.kind_of("Fall") == {"Normal", "Fall"}
+    assert detector.kind_of("dog") == {"dog", "cat"} and detector.kind_of("cow") == {"horse", "cow", "sheep"}
+    assert detector.kind_of("kite") == {"kite"}
