@@ -22,6 +22,7 @@ from focusr import models, overlay
 from focusr.carry import Follow, carry, carry_all
 from focusr.corrections import Correction, corrected
 from focusr.chain import about_size
+from focusr.cuts import CutDetector
 from focusr.detect import BackgroundDetector, Detector, under_point
 from focusr.enhance import Enhancer
 from focusr.geometry import area, center, distance, gap, iou, square_around
@@ -136,6 +137,7 @@ class FocusPipeline(param.Parameterized):
         self._rack = RackFocus()
         self._background: BackgroundDetector | None = background
         self._shown = ShownFrames()  # what each recent output frame showed: clicks are resolved against it
+        self._cuts = CutDetector()
         self._recent = RecentFrames()  # the frames themselves: a clicked subject is carried from there to now
         self._hover = Follow()  # the hover box, carried to where its subject is on each frame
         self._preview = RegionPreview(self._grown)  # over what the detector did not see: the region a click takes
@@ -295,6 +297,10 @@ class FocusPipeline(param.Parameterized):
         last = self._recent.newest()
         if last is not None and frame.shape[:2] != last.shape[:2]:
             guard("resize", None, self._resize, last, frame, index)
+        if self._cuts.seen(frame):  # another shot: nobody is where their box was (focusr.cuts)
+            self.cut()
+            for tracker in (self.tracker, *(k.tracker for k in self._kept)):
+                tracker.lost_sight()
         self._recent.add(index, frame)
         if pointer.release:
             self.release()

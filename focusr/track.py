@@ -485,6 +485,15 @@ class Tracker(param.Parameterized):
         self._velocity = (0.0, 0.0)
         return max(detections, key=lambda d: iou(scaled(d.box, self._scale), leaving))
 
+    def lost_sight(self) -> None:
+        """The picture was cut (focusr.cuts): the subject is not where its box was, and what
+        fills the box now is of another shot. Lost at once, its motion of the shot before
+        forgotten; it is looked for as any lost subject (the shot may come back)."""
+        if self.state in HELD:
+            self._lose()
+        if self.state == TrackState.LOST:
+            self._velocity = (0.0, 0.0)
+
     def _lose(self) -> TrackUpdate:
         self.state = TrackState.LOST
         self._chain, self._astray = None, 0
