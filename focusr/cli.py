@@ -287,7 +287,7 @@ def load_models(pipeline, weights: str = "", segmenter: str = "", frame_shape=(4
         try:
             models.load_detector(weights)  # cached for the process: the pipeline's detector gets this one
         except models.ModelUnavailable as exc:
-            what = "an SSD graph OpenCV can load" if path.suffix.lower() == ".pb" else "weights ultralytics can load"
+            what = "an SSD graph OpenCV can load" if models.is_ssd(weights) else "weights ultralytics can load"
             why = f"not {what} ({_why(exc.__cause__)})" if exc.__cause__ else _why(exc)
             raise _named_refusal("--weights", weights, kind, why) from None
         except Exception as exc:  # a broken install: the detector would say the same

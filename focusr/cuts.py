@@ -30,9 +30,6 @@ class CutDetector:
     def __init__(self):
         self._last: tuple[np.ndarray, np.ndarray] | None = None
 
-    def reset(self) -> None:
-        self._last = None
-
     def seen(self, frame: np.ndarray) -> bool:
         """Whether `frame` is a cut from the frame seen before (False for the first)."""
         small = cv2.resize(frame, THUMB, interpolation=cv2.INTER_AREA)

@@ -157,12 +157,17 @@ def load_yolo(choice: str):
     return _once("yolo", target, load)
 
 
+def is_ssd(choice: str) -> bool:
+    """Whether a detector choice is an SSD frozen graph (`focusr.ssd`): chosen by file type."""
+    return Path(choice).suffix.lower() == ".pb"
+
+
 def load_detector(choice: str):
     """The detector a choice names, by file type: a `.pb` frozen graph is an SSD run by OpenCV's
     DNN module (`focusr.ssd`, its `.pbtxt` beside it), anything else ultralytics YOLO (`load_yolo`)."""
-    path = Path(choice).expanduser()
-    if path.suffix.lower() != ".pb":
+    if not is_ssd(choice):
         return load_yolo(choice)
+    path = Path(choice).expanduser()
     fix = "Set FOCUSR_DETECTOR (or --weights) to an SSD frozen_inference_graph.pb with its .pbtxt beside it"
     if not path.is_file():
         raise ModelUnavailable(f"detector graph {choice} not found", fix)

