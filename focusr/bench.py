@@ -380,6 +380,13 @@ def run(args) -> int:
         load_models(more, args.weights, segmenter, (h, w), args.person_labels)
         clicks = [click, *choose_clicks(Detector(**settings), frames[0], args.subjects - 1, besides=click)]
         results.append(focusr_pass(f"focusr-{args.subjects}", more, payloads, clicks, warm))
+    if getattr(args, "bokeh", ""):  # the same, through a lens
+        more = FocusPipeline(detect_interval=args.interval, overlays=False)
+        more.detector.param.update(weights=args.weights, person_labels=labels)
+        more.segmenter.person_model = segmenter
+        more.renderer.bokeh = args.bokeh
+        load_models(more, args.weights, segmenter, (h, w), args.person_labels)
+        results.append(focusr_pass(f"lens-{args.bokeh}", more, payloads, [click], warm))
     if getattr(args, "preview", ""):  # the pointer resting on undetected things, a new spot every PREVIEW_STEP frames
         try:
             spot = tuple(float(v) for v in args.preview.split(","))
@@ -432,6 +439,12 @@ def run(args) -> int:
               f"{on['previews_s'] / max(on['seconds'], 1e-9):.1%} of the pass): {on['fps']:.1f} fps, "
               f"{on['fps'] / max(off['fps'], 1e-9):.0%} of the same pointer without it ({off['fps']:.1f} fps); "
               f"the subject held {on['tracked_frames']} and {off['tracked_frames']} of {n} frames")
+    lensed = named.get(f"lens-{getattr(args, 'bokeh', '')}")
+    if lensed is not None:
+        a, b = focusr_result["stages"]["render"], lensed["stages"]["render"]
+        print(f"{args.bokeh} bokeh: render mean {b['mean_ms']:.1f} ms, p95 {b['p95_ms']:.1f} ms; Gaussian "
+              f"{a['mean_ms']:.1f} ms, p95 {a['p95_ms']:.1f} ms: {b['mean_ms'] - a['mean_ms']:+.1f} ms a frame; "
+              f"{lensed['fps']:.1f} fps against {focusr_result['fps']:.1f}")
     many = next((r for r in results[2:] if r["name"].startswith("focusr-")), None)
     if many is not None:
         print(f"{many['subjects_kept']} subjects kept (of {args.subjects} clicked, on the last frame): "

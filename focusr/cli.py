@@ -202,13 +202,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--preview", default="", metavar="X,Y",
                        help="also time focusr with the pointer resting on undetected things around X,Y, a new spot "
                             "every half second: the hover preview's cost")
+    bench.add_argument("--bokeh", default="", choices=["", "disc", "blades"],
+                       help="also time focusr with this lens (disc or blades bokeh, at the default aperture): its "
+                            "cost beside the Gaussian blur's")
     bench.add_argument("--json", action="store_true", help="one JSON object per pipeline")
     return parser
 
 
+# The lens's options, each its renderer parameter's name, bounds and doc (issue 16).
+LENS_OPTIONS = {"--aperture": "aperture", "--bokeh": "bokeh", "--blades": "blades", "--bloom": "bloom"}
+
+
 def add_pipeline_options(p: argparse.ArgumentParser) -> None:
+    import param
+
     from focusr.pipeline import FocusPipeline
-    from focusr.render import Renderer
+    from focusr.render import REFERENCE_APERTURE, Renderer
 
     interval, blur = FocusPipeline.param.detect_interval, Renderer.param.blur_strength
     p.add_argument("--weights", default="", metavar="FILE",
@@ -222,8 +231,17 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--interval", type=int, default=interval.default, metavar="N",
                    help=f"detect every N frames, {interval.bounds[0]}-{interval.bounds[1]} (default %(default)s)")
     p.add_argument("--blur", type=float, default=blur.default, metavar="SIGMA",
-                   help=f"blur strength: Gaussian sigma in pixels at 640 px wide, scaled with the frame, "
+                   help=f"blur strength at f/{REFERENCE_APERTURE:g}: Gaussian sigma in pixels at 640 px wide, "
+                        f"scaled with the frame, "
                         f"{blur.bounds[0]:g}-{blur.bounds[1]:g} (default %(default)s)")
+    for option, name in LENS_OPTIONS.items():
+        par = Renderer.param[name]
+        doc = par.doc[0].lower() + par.doc[1:].rstrip(".")
+        if isinstance(par, param.Selector):
+            p.add_argument(option, choices=par.objects, default=par.default, help=f"{doc} (default %(default)s)")
+        else:
+            p.add_argument(option, type=type(par.default), default=par.default, metavar=name.upper(),
+                           help=f"{par.bounds[0]:g}-{par.bounds[1]:g}: {doc} (default %(default)s)")
     p.add_argument("--overlays", action="store_true",
                    help="draw the lock box and the status line (with a live fps figure, so two renders then "
                         "differ); off by default: the output is a deliverable, the same for the same input and options")
@@ -237,6 +255,9 @@ def make_pipeline(args):
 
     check_bounds("--interval", args.interval, FocusPipeline.param.detect_interval, " frames")
     check_bounds("--blur", args.blur, Renderer.param.blur_strength)
+    for option, name in LENS_OPTIONS.items():
+        if name != "bokeh":  # argparse holds it to its choices
+            check_bounds(option, getattr(args, name), Renderer.param[name])
     labels = models.parse_labels(args.person_labels) or models.person_labels()
     try:
         # offline: detect on the frame itself, so a render is the same every time
@@ -245,6 +266,7 @@ def make_pipeline(args):
         pipeline.detector.param.update(weights=args.weights, person_labels=labels)
         pipeline.segmenter.person_model = args.segmenter
         pipeline.renderer.blur_strength = args.blur
+        pipeline.renderer.param.update({name: getattr(args, name) for name in LENS_OPTIONS.values()})
     except ValueError as exc:  # a parameter out of its bounds: the checks above should have said which option
         raise InputError(str(exc).splitlines()[0]) from None
     return pipeline

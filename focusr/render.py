@@ -4,7 +4,8 @@ Blur grows smoothly with distance from the subject: three blur levels are
 blended continuously (no bands), all at a reduced resolution because a blurred
 image has no detail to lose, then upsampled once. The background blur is
 premultiplied by "not subject" so the subject's colours do not bleed into a
-halo around it, and the matte edge is feathered.
+halo around it, and the matte edge is feathered. What an out-of-focus point becomes (a soft
+spot, a disc, a polygon) is the lens's (focusr.look.lens); the aperture scales the blur.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ import cv2
 import numpy as np
 import param
 
+from focusr.look import lens
+
 LEVELS = (0.35, 0.65, 1.0)  # share of full strength at the subject's edge, mid-way, far away
+REFERENCE_APERTURE = 2.8  # the f-number at which the blur is Blur strength
+LENS_WORK_RADIUS = 8.0  # px: the largest disc, drawn at the work size; enough for its round edge to show
 
 
 def fit(matte: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -27,11 +32,31 @@ def fit(matte: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 class Renderer(param.Parameterized):
     """Composites the sharp subject over a graded blur of the frame."""
 
-    controls = {"Focus": ["blur_strength", "focus_falloff", "near_blur", "feather"]}
+    controls = {"Focus": ["aperture", "bokeh", "blades", "bloom", "blur_strength", "focus_falloff", "near_blur",
+                          "feather"]}
 
+    aperture = param.Number(
+        label="Aperture (f-number)", default=REFERENCE_APERTURE, bounds=(1.4, 16.0), step=0.1,
+        doc=f"As on a lens: the blur far from the subject is Blur strength at f/{REFERENCE_APERTURE:g}, "
+            f"times {REFERENCE_APERTURE:g} / f (f/1.4 doubles it, f/16 all but stops it).",
+    )
+    bokeh = param.Selector(
+        label="Bokeh", default="gaussian", objects=list(lens.SHAPES),
+        doc="What an out-of-focus point becomes: a soft spot (gaussian), a flat disc as from a round aperture "
+            "(disc), or a polygon from straight aperture blades (blades). Disc and blades blur in linear light, "
+            "and bright points glow.",
+    )
+    blades = param.Integer(
+        label="Aperture blades", default=6, bounds=(5, 9), doc="Sides of the polygon that bokeh 'blades' draws.",
+    )
+    bloom = param.Number(
+        label="Highlight bloom", default=0.5, bounds=(0.0, 1.0), step=0.05,
+        doc="How strongly bright out-of-focus points become visible discs (disc and blades bokeh).",
+    )
     blur_strength = param.Number(
         label="Blur strength (px)", default=14.0, bounds=(0.0, 40.0), step=0.5,
-        doc="Blur (Gaussian sigma, in pixels of a 640-wide frame) far from the subject.",
+        doc=f"Blur far from the subject at f/{REFERENCE_APERTURE:g} (Gaussian sigma, in pixels of a 640-wide "
+            f"frame; a disc's radius is twice it).",
     )
     focus_falloff = param.Number(
         label="Focus falloff (× diagonal)", default=0.35, bounds=(0.02, 1.0), step=0.01,
@@ -55,18 +80,17 @@ class Renderer(param.Parameterized):
         H, W = frame.shape[:2]
         matte = fit(matte, (H, W))
         previous = fit(previous, (H, W)) if previous is not None else None
-        sigma = self.blur_strength * W / 640.0
+        sigma = self.blur_strength * W / 640.0 * REFERENCE_APERTURE / self.aperture
         near = self.near_blur
-        # blur has no detail to lose: work where the lightest level is ~1.5 px wide
-        scale = float(np.clip(1.5 / max(sigma * max(near, 0.1), 1e-3), 0.125, 0.5))
+        lensed = self.bokeh != "gaussian"
+        if lensed:  # the largest disc about LENS_WORK_RADIUS px at the work size: round, and cheap
+            scale = float(np.clip(LENS_WORK_RADIUS / max(2.0 * sigma, 1e-3), 0.125, 0.5))
+        else:  # blur has no detail to lose: work where the lightest level is ~1.5 px wide
+            scale = float(np.clip(1.5 / max(sigma * max(near, 0.1), 1e-3), 0.125, 0.5))
         sw, sh = max(int(W * scale), 8), max(int(H * scale), 8)
-        small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
-
         alpha = self._mix(matte, previous, mix)  # uint8, full size
         racking = previous is not None and mix < 1.0
         matte_small = cv2.resize(matte, (sw, sh), interpolation=cv2.INTER_AREA)
-        alpha_small = cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA) if racking else matte_small
-        back = 1.0 - alpha_small.astype(np.float32) / 255.0
         level = self._level(matte_small)
         if racking:
             before = cv2.resize(previous, (sw, sh), interpolation=cv2.INTER_AREA)
@@ -74,18 +98,32 @@ class Renderer(param.Parameterized):
 
         # premultiplied: colour and coverage blurred together, so only background colours
         # spread and the subject leaves no halo; one 4-channel blur per level
-        prem = np.dstack([small * back[..., None], back])
+        alpha_small = cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA) if racking else matte_small
+        if lensed:  # as light, premultiplied at full size: a work pixel half on a subject (whose
+            # highlights are boosted many times) takes in none of its light
+            linear, back_full = lens.light(frame, self.bloom), 1.0 - alpha.astype(np.float32) * (1.0 / 255.0)
+            small = cv2.resize(linear, (sw, sh), interpolation=cv2.INTER_AREA)
+            back = cv2.resize(back_full, (sw, sh), interpolation=cv2.INTER_AREA)
+            prem = np.dstack([cv2.resize(linear * back_full[..., None], (sw, sh), interpolation=cv2.INTER_AREA),
+                              back])
+        else:
+            small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
+            back = 1.0 - alpha_small.astype(np.float32) / 255.0
+            prem = np.dstack([small * back[..., None], back])
         layers = []
         for k in range(3):
             s = max(sigma * scale * (near + (1 - near) * k / 2), 0.3)
-            blurred = cv2.GaussianBlur(prem, (0, 0), s)
+            blurred = lens.spread(prem, 2.0 * s, self.bokeh, self.blades)
             den = blurred[..., 3:4]
             w = np.clip(den * 4.0, 0.0, 1.0)  # inside the subject there is no background to spread
             layers.append(w * blurred[..., :3] / np.maximum(den, 1e-4) + (1.0 - w) * small)
         t = level[..., None]  # 0..2 between the three layers: continuous, so no bands
         graded = np.where(t < 1.0, layers[0] + (layers[1] - layers[0]) * t,
                           layers[1] + (layers[2] - layers[1]) * (t - 1.0))
-        out = cv2.resize(np.clip(graded, 0, 255).astype(np.uint8), (W, H), interpolation=cv2.INTER_LINEAR)
+        if lensed:  # back to sRGB; a boosted highlight clips flat: the top of its disc
+            graded = lens.to_srgb(graded)
+        out = cv2.resize(np.clip(graded + 0.5 * lensed, 0, 255).astype(np.uint8), (W, H),
+                         interpolation=cv2.INTER_LINEAR)
 
         # the sharp subjects, feathered, composited only where the matte reaches: around each
         # part of it on its own (subjects spread over the frame are not one frame-wide box)

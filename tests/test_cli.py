@@ -139,6 +139,10 @@ def test_render_include_adds_the_bag_to_the_subject_and_it_moves_with_him(tmp_pa
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--exclude", "0:900,100"], "outside"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--interval", "0"], "--interval must be between 1 and 60"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--blur", "100"], "--blur must be between 0 and 40"),
+    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--aperture", "0.9"], "--aperture must be between 1.4 and 16"),
+    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--blades", "3"], "--blades must be between 5 and 9"),
+    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--bloom", "nan"], "--bloom must be between 0 and 1"),
+    (["render", "{clip}", "-o", "{tmp}/o.mp4", "--bokeh", "cat-eye"], "--bokeh: invalid choice"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--focus", "-1:10,10"], "--focus -1:10,10: T must be"),
     (["render", "{clip}", "-o", "{tmp}/o.mp4", "--focus=-1:10,10"], "--focus -1:10,10: T must be"),
     (["render", "{clip}", "-o", "{clip}"], "is the input"),
@@ -179,7 +183,19 @@ def test_option_defaults_are_the_parameters_defaults():
     for command in (["render", "in.mp4", "-o", "out.mp4"], ["bench", "in.mp4"]):
         args = build_parser().parse_args(command)
         assert args.interval == FocusPipeline.param.detect_interval.default
-    assert build_parser().parse_args(["render", "in.mp4", "-o", "o.mp4"]).blur == Renderer.param.blur_strength.default
+    args = build_parser().parse_args(["render", "in.mp4", "-o", "o.mp4"])
+    assert args.blur == Renderer.param.blur_strength.default
+    for name in ("aperture", "bokeh", "blades", "bloom"):  # the lens: the renderer's parameters' names too
+        assert getattr(args, name) == Renderer.param[name].default
+
+
+def test_the_lens_options_reach_the_renderer():
+    from focusr.cli import build_parser, make_pipeline
+
+    args = build_parser().parse_args(["render", "in.mp4", "-o", "o.mp4", "--aperture", "2", "--bokeh", "blades",
+                                      "--blades", "7", "--bloom", "0.8"])
+    r = make_pipeline(args).renderer
+    assert (r.aperture, r.bokeh, r.blades, r.bloom) == (2.0, "blades", 7, 0.8)
 
 
 @pytest.mark.parametrize("args,line", [
