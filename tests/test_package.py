@@ -36,6 +36,9 @@ def unpacked_wheel(tmp_path_factory) -> Path:
     for name in ("focusr/assets/camera.js", "focusr/assets/camera.css", "focusr/assets/app.css",
                  "focusr/dashboard.py"):
         assert name in names, names
+    # every module of the checkout's package, subpackages (focusr/look/) included
+    modules = sorted(str(f.relative_to(ROOT)) for f in (ROOT / "focusr").rglob("*.py") if "__pycache__" not in f.parts)
+    assert [m for m in modules if m not in names] == []
     site = out / "site"
     zipfile.ZipFile(wheel).extractall(site)
     return site
@@ -49,7 +52,7 @@ def run_installed(site: Path, *args, **kwargs):
 
 
 def test_the_installed_package_builds_its_page_from_its_own_assets(unpacked_wheel):
-    code = ("import focusr, focusr.camera as c; v = c.CameraView();"
+    code = ("import focusr, focusr.camera as c, focusr.render; v = c.CameraView();"
             "assert 'state.show' in v._scripts['output'] and 'S.encode' in v._scripts['render'];"
             "assert any('focusr-camera' in s for s in v._stylesheets); print(focusr.__file__)")
     done = run_installed(unpacked_wheel, "-c", code)
