@@ -242,6 +242,10 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
         else:
             p.add_argument(option, type=type(par.default), default=par.default, metavar=name.upper(),
                            help=f"{par.bounds[0]:g}-{par.bounds[1]:g}: {doc} (default %(default)s)")
+    p.add_argument("--depth", action="store_true",
+                   help="blur by depth in front of and behind the subject (the Depth cue): a monocular depth model, "
+                        "FOCUSR_DEPTH or MiDaS v2.1 small downloaded on first use; without it, a notice and the blur "
+                        "by distance in the picture")
     p.add_argument("--overlays", action="store_true",
                    help="draw the lock box and the status line (with a live fps figure, so two renders then "
                         "differ); off by default: the output is a deliverable, the same for the same input and options")
@@ -267,6 +271,7 @@ def make_pipeline(args):
         pipeline.segmenter.person_model = args.segmenter
         pipeline.renderer.blur_strength = args.blur
         pipeline.renderer.param.update({name: getattr(args, name) for name in LENS_OPTIONS.values()})
+        pipeline.depth.use_depth = args.depth
     except ValueError as exc:  # a parameter out of its bounds: the checks above should have said which option
         raise InputError(str(exc).splitlines()[0]) from None
     return pipeline
@@ -353,6 +358,8 @@ def load_models(pipeline, weights: str = "", segmenter: str = "", frame_shape=(4
         notices.append(f"{pipeline.detector.error}; {REDUCED_DETECTOR}")
     if pipeline.segmenter.error:
         notices.append(f"{pipeline.segmenter.error.removesuffix('; using GrabCut')}; {REDUCED_SEGMENTER}")
+    if pipeline.depth.use_depth and not pipeline.depth.load():  # --depth: its model now, or a notice
+        notices.append(pipeline.depth.error)
     return notices
 
 

@@ -16,6 +16,7 @@ LOADED, LOADING, MISSING = "loaded", "loading", "missing"
 MEANING = {
     "Detector": "Clicks still lock: the subject is grown from where you click. No hover boxes or labels.",
     "Person segmenter": "People are still cut out, with GrabCut: edges are rougher and it costs more.",
+    "Depth model": "The blur follows distance from the subject in the picture, not depth.",
 }
 
 
@@ -44,8 +45,8 @@ def _status(name: str, choice: str, loaded: bool, failure: models.ModelUnavailab
 
 def statuses(pipeline) -> list[ModelStatus]:
     """The pipeline's models now (its worker's view: no model is loaded by asking)."""
-    d, s = pipeline.detector, pipeline.segmenter
+    d, s, z = pipeline.detector, pipeline.segmenter, pipeline.depth
     return [
         _status("Detector", models.detector_choice(d.weights), d.loaded, d.failure),
         _status("Person segmenter", models.segmenter_choice(s.person_model), s.loaded, s.failure),
-    ]
+    ] + ([_status("Depth model", models.depth_choice(z.model), z.loaded, z.failure)] if z.use_depth else [])

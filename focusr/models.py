@@ -31,6 +31,10 @@ SEGMENTER_URL = (
 # ultralytics would fetch): <this>/<release>/<name>. A mirror may stand in for it.
 DETECTOR_RELEASES = os.environ.get("FOCUSR_DETECTOR_RELEASES",
                                    "https://github.com/ultralytics/assets/releases/download")
+# The depth model (issue 16's focus plane): MiDaS v2.1 small, ONNX, from its authors' release;
+# relative inverse depth at 256x256. Opt-in (the Depth cue control); FOCUSR_DEPTH names another.
+DEFAULT_DEPTH = "midas_v21_small_256.onnx"
+DEPTH_URL = "https://github.com/isl-org/MiDaS/releases/download/v2_1/model-small.onnx"
 # Optional pin for the downloaded file (hex sha256). Without it the first download's
 # hash is recorded beside the file and every later load is checked against it.
 SEGMENTER_SHA256 = os.environ.get("FOCUSR_SEGMENTER_SHA256", "")
@@ -97,6 +101,10 @@ def detector_options() -> dict[str, str]:
 
 def segmenter_choice(explicit: str = "") -> str:
     return explicit or os.environ.get("FOCUSR_SEGMENTER", "") or DEFAULT_SEGMENTER
+
+
+def depth_choice(explicit: str = "") -> str:
+    return explicit or os.environ.get("FOCUSR_DEPTH", "") or DEFAULT_DEPTH
 
 
 _lock = threading.Lock()
@@ -204,6 +212,33 @@ def segmenter_path(choice: str) -> Path:
     return target
 
 
+def load_depth(choice: str):
+    """An onnxruntime session for the depth model: a path, or the default name (downloaded into
+    the model cache on first use, as the person segmenter is)."""
+    path = Path(choice).expanduser()
+    fix = f"Download {DEPTH_URL} into {cache_dir()} as {DEFAULT_DEPTH}, or set FOCUSR_DEPTH=/path/to/model.onnx"
+    if not path.exists():
+        if path.name != DEFAULT_DEPTH or path.parent != Path("."):
+            raise ModelUnavailable(f"depth model {choice} not found", "Set FOCUSR_DEPTH to an existing .onnx file")
+        path = cache_dir() / DEFAULT_DEPTH
+        with _lock:
+            if not path.exists():
+                _download(DEPTH_URL, path, "depth model", is_onnx, fix)
+            _verify(path, pin="")
+
+    def load():
+        try:
+            import onnxruntime
+        except ImportError as exc:
+            raise ModelUnavailable("onnxruntime is not installed", "pip install onnxruntime") from exc
+        try:
+            return onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as exc:  # not an ONNX graph, or one this runtime cannot run
+            raise ModelUnavailable(f"depth model {path.name} could not be loaded ({reason(exc)})", fix) from exc
+
+    return _once("depth", str(path.resolve()), load)
+
+
 def detector_url(name: str) -> str | None:
     """Where the official detector weights `name` come from (the release the installed
     ultralytics itself would fetch); None for a name ultralytics does not publish."""
@@ -219,6 +254,11 @@ def detector_url(name: str) -> str | None:
 
 def is_tflite(data: bytes) -> bool:
     return len(data) >= 10_000 and data[4:8] == b"TFL3"
+
+
+def is_onnx(data: bytes) -> bool:
+    """An ONNX model is a protobuf whose first field is its IR version (field 1, a varint)."""
+    return len(data) >= 100_000 and data[:1] == b"\x08"
 
 
 def is_torch_file(data: bytes) -> bool:
@@ -275,9 +315,9 @@ def _download(url: str, target: Path, what: str, valid, fix: str, pin: str = "")
     target.with_suffix(".sha256").write_text(digest + "\n")
 
 
-def _verify(target: Path) -> None:
+def _verify(target: Path, pin: str = SEGMENTER_SHA256) -> None:
     sidecar = target.with_suffix(".sha256")
-    expected = SEGMENTER_SHA256 or (sidecar.read_text().strip() if sidecar.exists() else "")
+    expected = pin or (sidecar.read_text().strip() if sidecar.exists() else "")
     if expected and hashlib.sha256(target.read_bytes()).hexdigest() != expected:
         raise ModelUnavailable(f"{target} is corrupt (sha256 mismatch)",
                                "Delete it and it will be downloaded again")

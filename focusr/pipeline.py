@@ -26,6 +26,7 @@ from focusr.cuts import CutDetector
 from focusr.detect import BackgroundDetector, Detector, under_point
 from focusr.enhance import Enhancer
 from focusr.geometry import area, center, distance, gap, iou, square_around
+from focusr.depth import DepthEstimator
 from focusr.render import RackFocus, Renderer, fit
 from focusr.schedule import DetectionSchedule
 from focusr.preview import RegionPreview, shifted
@@ -118,10 +119,15 @@ class FocusPipeline(param.Parameterized):
     segmenter = param.ClassSelector(class_=Segmenter, doc="Cuts the subject out.")
     renderer = param.ClassSelector(class_=Renderer, doc="Blurs everything else.")
     enhancer = param.ClassSelector(class_=Enhancer, doc="Low-light enhancement.")
+    depth = param.ClassSelector(class_=DepthEstimator, doc="How near each pixel is (the Depth cue's focus plane).")
 
     # The stages by attribute name, in the order their controls appear in the sidebar.
-    STAGE_CLASSES = {"renderer": Renderer, "detector": Detector, "segmenter": Segmenter, "tracker": Tracker,
-                     "enhancer": Enhancer}
+    STAGE_CLASSES = {"renderer": Renderer, "depth": DepthEstimator, "detector": Detector, "segmenter": Segmenter,
+                     "tracker": Tracker, "enhancer": Enhancer}
+
+    # The sidebar's first sections, in this order (others follow as the stages declare them):
+    # what is in focus and how it looks first, the lens beside it.
+    SECTIONS = ("Focus", "Lens", "Depth")
 
     def __init__(self, background=None, **params):
         """`background`: a stand-in for the background detector (tests script its timing)."""
@@ -173,7 +179,7 @@ class FocusPipeline(param.Parameterized):
         for name in ("", *self.STAGE_CLASSES):
             for section, names in getattr(self.stage(name), "controls", {}).items():
                 groups.append((section, name, list(names)))
-        order = list(dict.fromkeys(section for section, _, _ in groups))
+        order = list(dict.fromkeys([*self.SECTIONS, *(section for section, _, _ in groups)]))
         return sorted(groups, key=lambda g: order.index(g[0]))
 
     # -- public -----------------------------------------------------------------------------
@@ -181,7 +187,8 @@ class FocusPipeline(param.Parameterized):
     def notices(self) -> list[str]:
         """What is missing and how to fix it (reduced mode), for the page and the CLI."""
         background = self._background.error if self._background is not None else None
-        return [e for e in (self.detector.error, self.segmenter.error, background) if e]
+        depth = self.depth.error if self.depth.use_depth else None
+        return [e for e in (self.detector.error, self.segmenter.error, background, depth) if e]
 
     @property
     def frame_index(self) -> int:
@@ -252,6 +259,12 @@ class FocusPipeline(param.Parameterized):
         """Whether the region under a resting pointer is being grown (`focusr.preview`): a still
         frame is processed again until it shows."""
         return self._preview.growing
+
+    def _render(self, frame, matte, previous, mix, index) -> np.ndarray:
+        """The renderer's blur, by depth when the Depth cue is on and its model can be had
+        (timed with the render: the model runs every few frames)."""
+        depth = self.depth.estimate(frame, index) if matte is not None else None
+        return self.renderer.render(frame, matte, previous, mix, depth=depth)
 
     def close(self) -> None:
         self.release()
@@ -330,7 +343,7 @@ class FocusPipeline(param.Parameterized):
             raise Superseded
         with clock("render"):
             previous, mix = self._rack.step(t, self.rack_focus)
-            out = frame if sharp else guard("render", frame, self.renderer.render, frame, matte, previous, mix)
+            out = frame if sharp else guard("render", frame, self._render, frame, matte, previous, mix, index)
         subjects = self.subjects
         with clock("overlay"):
             self._fps.tick()

@@ -14,9 +14,11 @@ import cv2
 import numpy as np
 import param
 
+from focusr.depth import Depth
 from focusr.look import lens
 
 LEVELS = (0.35, 0.65, 1.0)  # share of full strength at the subject's edge, mid-way, far away
+SHARP_LEVEL = 0.25  # by depth, below this blur level the frame itself shows through (the focus plane)
 REFERENCE_APERTURE = 2.8  # the f-number at which the blur is Blur strength
 LENS_WORK_RADIUS = 8.0  # px: the largest disc, drawn at the work size; enough for its round edge to show
 
@@ -32,8 +34,8 @@ def fit(matte: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 class Renderer(param.Parameterized):
     """Composites the sharp subject over a graded blur of the frame."""
 
-    controls = {"Focus": ["aperture", "bokeh", "blades", "bloom", "blur_strength", "focus_falloff", "near_blur",
-                          "feather"]}
+    controls = {"Focus": ["blur_strength", "focus_falloff", "near_blur", "feather"],
+                "Lens": ["aperture", "bokeh", "blades", "bloom"]}
 
     aperture = param.Number(
         label="Aperture (f-number)", default=REFERENCE_APERTURE, bounds=(1.4, 16.0), step=0.1,
@@ -71,17 +73,19 @@ class Renderer(param.Parameterized):
     )
 
     def render(self, frame: np.ndarray, matte: np.ndarray | None, previous: np.ndarray | None = None,
-               mix: float = 1.0) -> np.ndarray:
+               mix: float = 1.0, depth: Depth | None = None) -> np.ndarray:
         """Blend `frame` with its graded blur. During a rack focus, `previous` is the old
         subject's matte and `mix` goes 0 -> 1. A matte of another size than the frame (one
-        made before the frame size changed) is scaled to the frame."""
+        made before the frame size changed) is scaled to the frame. `depth` (focusr.depth): blur
+        then follows nearness's difference from the subject's median, in front and behind, and
+        what is as near as the subject stays sharp, as on a lens."""
         if matte is None or self.blur_strength <= 0:
             return frame
         H, W = frame.shape[:2]
         matte = fit(matte, (H, W))
         previous = fit(previous, (H, W)) if previous is not None else None
         sigma = self.blur_strength * W / 640.0 * REFERENCE_APERTURE / self.aperture
-        near = self.near_blur
+        near = self.near_blur if depth is None else 0.0  # by depth, the focus plane itself is sharp
         lensed = self.bokeh != "gaussian"
         if lensed:  # the largest disc about LENS_WORK_RADIUS px at the work size: round, and cheap
             scale = float(np.clip(LENS_WORK_RADIUS / max(2.0 * sigma, 1e-3), 0.125, 0.5))
@@ -91,10 +95,12 @@ class Renderer(param.Parameterized):
         alpha = self._mix(matte, previous, mix)  # uint8, full size
         racking = previous is not None and mix < 1.0
         matte_small = cv2.resize(matte, (sw, sh), interpolation=cv2.INTER_AREA)
-        level = self._level(matte_small)
+        if depth is not None:
+            depth = depth.at((sw, sh))
+        level = self._level(matte_small, depth)
         if racking:
             before = cv2.resize(previous, (sw, sh), interpolation=cv2.INTER_AREA)
-            level = mix * level + (1.0 - mix) * self._level(before)
+            level = mix * level + (1.0 - mix) * self._level(before, depth)
 
         # premultiplied: colour and coverage blurred together, so only background colours
         # spread and the subject leaves no halo; one 4-channel blur per level
@@ -124,6 +130,9 @@ class Renderer(param.Parameterized):
             graded = lens.to_srgb(graded)
         out = cv2.resize(np.clip(graded + 0.5 * lensed, 0, 255).astype(np.uint8), (W, H),
                          interpolation=cv2.INTER_LINEAR)
+        if depth is not None:  # the focus plane at full detail, not upsampled from the work size
+            b = cv2.resize(np.clip(level * (1.0 / SHARP_LEVEL), 0.0, 1.0), (W, H), interpolation=cv2.INTER_LINEAR)
+            out = cv2.blendLinear(frame.astype(np.float32), out.astype(np.float32), 1.0 - b, b).astype(np.uint8)
 
         # the sharp subjects, feathered, composited only where the matte reaches: around each
         # part of it on its own (subjects spread over the frame are not one frame-wide box)
@@ -146,8 +155,12 @@ class Renderer(param.Parameterized):
             return cv2.addWeighted(matte, mix, previous, 1.0 - mix, 0.0)
         return matte
 
-    def _level(self, m: np.ndarray) -> np.ndarray:
-        """0 at the subject, rising smoothly to 2 at `focus_falloff` of the diagonal (work size)."""
+    def _level(self, m: np.ndarray, depth: Depth | None = None) -> np.ndarray:
+        """0 at the subject, rising smoothly to 2 at `focus_falloff` of the diagonal (work size);
+        with `depth` (at the work size), by depth from the subject instead (Depth.spread)."""
+        if depth is not None and (m >= 128).any():
+            t = depth.spread(m >= 128)
+            return (2.0 * t * t * (3.0 - 2.0 * t)).astype(np.float32)
         sh, sw = m.shape
         outside = (m < 128).astype(np.uint8)
         if outside.all():

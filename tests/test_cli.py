@@ -271,3 +271,16 @@ def test_the_person_segmenter_starts_without_a_word_on_stderr(capfd, selfie_mode
     finally:
         segmenter.close()
     assert capfd.readouterr().err == ""
+
+
+def test_render_with_depth_and_no_depth_model_says_so_once_and_renders_by_distance(clip, tmp_path):
+    path, scene = clip
+    out = tmp_path / "out.mp4"
+    res = run("render", path, "-o", out, "--focus", "0:120,160", "--depth", "--bokeh", "disc", "--aperture", "2")
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    lines = [line for line in res.stderr.splitlines() if "depth model" in line]
+    assert len(lines) == 1, res.stderr  # once, before the first frame
+    assert "midas_v21_small_256.onnx is not downloaded, and downloads are off (FOCUSR_OFFLINE)" in lines[0]
+    assert "FOCUSR_DEPTH" in lines[0] and "blur by distance in the picture instead" in lines[0]
+    cap = cv2.VideoCapture(str(out))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == len(scene)

@@ -110,7 +110,10 @@ class Player:
         assert out.shape == frame.shape, (out.shape, frame.shape)
         assert out.dtype == np.uint8 and out.mean() > 20, out.mean()  # a picture, not black
         assert res.warnings == self.p.notices, res.warnings  # no stage failed
-        assert not self.p.notices, self.p.notices  # the real models, all loaded
+        # the real models, all loaded; but no depth model can be had offline: with the Depth cue on,
+        # its notice, and the blur goes on by distance (test_depth.py)
+        offline_depth = self.p.depth.error if self.p.depth.use_depth else None
+        assert [n for n in self.p.notices if n != offline_depth] == [], self.p.notices
         self.res = res
         return i, res
 
