@@ -3,11 +3,11 @@ no detector knows the object, and whether it stays cut out.
 
     .venv/bin/python scripts/eval_click.py [--objects eagle,dog] [--clicks centre,edge] [--frames 40] [--json]
 
-The set is tests/data/clickset.json: objects on real photos from Debian's darknet package
-(/usr/share/darknet/data), each outlined by hand as a polygon and given five click points
+The set is tests/data/clickset.json: objects on real photos from Debian's darknet and
+opencv-doc packages (/usr/share/darknet/data, /usr/share/doc/opencv-doc/examples/data), each outlined by hand as a polygon and given five click points
 (centre, near an edge, on a textured part, on a plain part, on a small detail). Each photo is
-filmed by a synthetic camera, 640x480: it pans and zooms in for the first three quarters of the
-clip, then holds still; the polygon moves with it, so every frame's mask is exact. Each click
+filmed by a synthetic camera, 640x480, framed so the object spans at most half the frame: it
+pans and zooms in for the first three quarters of the clip, then holds still; the polygon moves with it, so every frame's mask is exact. Each click
 is made on the first frame, in a pipeline without a detector (click-anything: the region grown
 from the click, then followed), and every frame's matte (>= 128) is scored against the mask.
 
@@ -31,7 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 SET = ROOT / "tests" / "data" / "clickset.json"
-PHOTOS = {"darknet": Path("/usr/share/darknet/data")}
+PHOTOS = {"darknet": Path("/usr/share/darknet/data"), "opencv": Path("/usr/share/doc/opencv-doc/examples/data")}
 SIZE = (640, 480)
 MOVING = 0.75  # share of the clip the camera moves; the rest is still (flicker)
 BOUNDARY_PX = 2
@@ -46,14 +46,23 @@ def photo_path(ref: str) -> Path:
     return PHOTOS[source] / name
 
 
-def camera(t: int, n: int, photo_shape) -> np.ndarray:
-    """The affine map from photo to frame at frame `t` of `n`: the photo fitted to cover the
-    frame, then a pan (1.5, 0.5 px a frame) and a zoom in (to 1.12x) while it moves."""
+def camera(t: int, n: int, photo_shape, polygon) -> np.ndarray:
+    """The affine map from photo to frame at frame `t` of `n`. The camera frames the object so
+    that its box spans at most half the frame (a subject among others, as users click them;
+    the whole photo is shown if that is smaller: never a frame-filling close-up), then pans
+    (1.5, 0.5 px a frame) and zooms in (to 1.12x) while it moves. An object cut by the photo's
+    edge is framed with the photo covering the frame, so no copy of it is made up past the edge."""
     h, w = photo_shape[:2]
-    s = max(SIZE[0] / w, SIZE[1] / h)
+    x, y, bw, bh = cv2.boundingRect(np.array(polygon, np.int32))
+    cover = max(SIZE[0] / w, SIZE[1] / h)
+    touches = x <= 2 or y <= 2 or x + bw >= w - 2 or y + bh >= h - 2
+    s = cover if touches else min(cover, 0.5 * min(SIZE[0] / bw, SIZE[1] / bh))
     k = min(t, int(n * MOVING))
     z = s * (1.0 + 0.12 * k / max(int(n * MOVING), 1))
-    cx, cy = w / 2 + 1.5 * k / z * s, h / 2 + 0.5 * k / z * s  # the camera's centre drifts over the photo
+    cx, cy = x + bw / 2 + 1.5 * k / z, y + bh / 2 + 0.5 * k / z  # the camera's centre drifts over the photo
+    if touches:  # the view stays inside the photo
+        cx = float(np.clip(cx, SIZE[0] / (2 * z), w - SIZE[0] / (2 * z)))
+        cy = float(np.clip(cy, SIZE[1] / (2 * z), h - SIZE[1] / (2 * z)))
     return np.array([[z, 0, SIZE[0] / 2 - z * cx], [0, z, SIZE[1] / 2 - z * cy]], np.float32)
 
 
@@ -61,15 +70,16 @@ def clip(obj: dict, n: int):
     """(frames, masks, click points by name at frame 0)."""
     photo = cv2.imread(str(photo_path(obj["photo"])))
     if photo is None:
-        raise SystemExit(f"eval_click: {photo_path(obj['photo'])} is missing: install Debian's darknet package")
+        raise SystemExit(f"eval_click: {photo_path(obj['photo'])} is missing: install Debian's darknet and opencv-doc")
     truth = np.zeros(photo.shape[:2], np.uint8)
     cv2.fillPoly(truth, [np.array(obj["polygon"], np.int32)], 255, cv2.LINE_AA)
     frames, masks = [], []
     for t in range(n):
-        m = camera(t, n, photo.shape)
-        frames.append(cv2.warpAffine(photo, m, SIZE, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+        m = camera(t, n, photo.shape, obj["polygon"])
+        # past the photo's edge its last pixels are repeated (a plain border, no made-up copies)
+        frames.append(cv2.warpAffine(photo, m, SIZE, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
         masks.append(cv2.warpAffine(truth, m, SIZE, flags=cv2.INTER_LINEAR) >= 128)
-    m0 = camera(0, n, photo.shape)
+    m0 = camera(0, n, photo.shape, obj["polygon"])
     clicks = {name: tuple(float(v) for v in m0 @ np.array([x, y, 1.0])) for name, (x, y) in obj["clicks"].items()}
     return frames, masks, clicks
 

@@ -15,13 +15,14 @@ spec.loader.exec_module(eval_click)
 
 # Measured when the set was made (2026-12-07): click-anything without a detector, every object and
 # click point. Far from the goals (0.80 and 95%): these only stop it getting worse.
-FLOORS = {"iou": 0.38, "iou_0.5": 0.46, "flicker": 0.025}
-OBJECT_FLOORS = {"eagle": 0.27, "dog": 0.62, "truck": 0.47, "giraffe": 0.14}
+FLOORS = {"iou": 0.49, "iou_0.5": 0.64, "flicker": 0.025}
+OBJECT_FLOORS = {"eagle": 0.48, "dog": 0.6, "truck": 0.44, "giraffe": 0.43, "apple": 0.38, "butterfly": 0.86,
+                 "orange": 0.42, "lemon": 0.28}
 
 
 def test_every_object_has_an_outline_and_five_click_points_where_their_names_say():
     objects = eval_click.load_set()
-    assert len(objects) >= 4
+    assert len(objects) >= 8
     for name, obj in objects.items():
         polygon = np.array(obj["polygon"], np.float32)
         assert len(polygon) >= 10 and cv2.contourArea(polygon) > 2000, name
@@ -41,6 +42,7 @@ def test_the_synthetic_camera_moves_the_mask_with_the_photo():
     assert len(frames) == len(masks) == 40 and frames[0].shape == (480, 640, 3)
     areas = [m.sum() for m in masks]
     assert areas[30] > 1.2 * areas[0] and areas[-1] == areas[30]  # zoomed in, then still
+    assert 0.05 < areas[0] / (640 * 480) < 0.3  # framed as one subject among others
     assert masks[0][int(clicks["centre"][1]), int(clicks["centre"][0])]  # the click is on the object
     # the mask is where the photo's object is: the dog is darker than the porch around it
     grey = cv2.cvtColor(frames[20], cv2.COLOR_BGR2GRAY)
