@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import threading
+import time
 import traceback
 from functools import partial
 
@@ -29,6 +30,7 @@ from focusr.figures import LiveFigures
 from focusr.link import BrowserLink, quiet_closed_sockets, quiet_closed_writes
 from focusr.model_status import LOADED, LOADING, MISSING, ModelStatus
 from focusr.pipeline import FocusPipeline
+from focusr.quality import QualityController
 from focusr.session import FocusSession, Snapshot
 from focusr.types import TrackState
 
@@ -120,6 +122,9 @@ class FocusrApp(pn.viewable.Viewer):
         self.detector_model = next(iter(options.values()))
         self.camera = CameraView(sizing_mode="stretch_width", autostart=os.environ.get("FOCUSR_AUTOSTART", ""))
         self.figures = LiveFigures()
+        self.quality = QualityController()  # holds the target fps: what the page sends, what is detected on
+        self._quality_why = ""
+        self.quality.param.watch(lambda _: self._apply_quality(), "adaptive")
         self.link = BrowserLink(pn.state.curdoc, self._show_frame)
         self._notifications = pn.state.notifications if self.link.served else None
         if self._notifications is not None:  # over the sidebar's foot: never over the video or status line
@@ -151,8 +156,9 @@ class FocusrApp(pn.viewable.Viewer):
         for section, stage, names in self.settings.control_groups():
             sections.setdefault(section, []).extend(control(self.settings.stage(stage), n) for n in names)
         sections.setdefault(DETECTOR_SECTION, []).insert(0, control(self, "detector_model"))
-        for section, names in self.camera.controls.items():
-            sections.setdefault(section, []).extend(control(self.camera, n) for n in names)
+        for owner in (self.camera, self.quality):
+            for section, names in owner.controls.items():
+                sections.setdefault(section, []).extend(control(owner, n) for n in names)
         out = []
         for section, widgets in sections.items():
             out += [pn.pane.Markdown(f"### {section}"), *widgets]
@@ -226,9 +232,12 @@ class FocusrApp(pn.viewable.Viewer):
             self.session.submit(event.new)
 
     def _on_hover(self, event) -> None:
+        if event.new:
+            self.quality.aimed(time.monotonic())
         self.session.hover(event.new if event.new else None)
 
     def _on_click(self, event) -> None:
+        self.quality.aimed(time.monotonic())
         click = event.new or {}
         if isinstance(click, dict) and "x" in click and "y" in click:
             self.session.click((click.get("x"), click.get("y")), click.get("seq"), str(click.get("mode", "lock")))
@@ -285,6 +294,10 @@ class FocusrApp(pn.viewable.Viewer):
             return
         snap = self.session.snapshot(self.camera.stats)
         self.figures.stream(snap)
+        running = self.camera.source != "none" and not self.camera.paused
+        change = self.quality.observe(time.monotonic(), snap.displayed_fps, snap.captured_fps, running)
+        if change is not None:
+            self._apply_quality(change.why)
         html = models_html(snap.models)
         if html != self._models.object:
             self._models.object = html
@@ -301,6 +314,15 @@ class FocusrApp(pn.viewable.Viewer):
             if notice not in explained and notice not in self._shown and self._notify(notice, kind="warning"):
                 self._shown.add(notice)
         self.status = self._status_html(snap)
+
+    def _apply_quality(self, why: str = "") -> None:
+        """The quality level's frame size and JPEG quality to the page (through its controls, so
+        the sliders show them)."""
+        level = self.quality.current
+        self._quality_why = why if self.quality.level else ""
+        self.camera.param.update(capture_width=level.capture_width, jpeg_quality=level.jpeg_quality)
+        if why:
+            log.info("session %s: quality %s (%s)", self.link.session_id, level.name, why)
 
     def _status_html(self, snap: Snapshot) -> str:
         state = snap.state.value
@@ -320,6 +342,8 @@ class FocusrApp(pn.viewable.Viewer):
             parts.append(minor(f"<b>detect</b> every {snap.detect_every:.0f} frames{why}"))
         if snap.dropped:
             parts.append(minor(f"<b>dropped</b> {snap.dropped}"))
+        if self.quality.level:
+            parts.append(minor(f"<b>quality</b> {self.quality.current.name} ({escape(self._quality_why)})"))
         if snap.notices:
             parts.append("<b>reduced mode</b>")
         return '<span class="sep"> · </span>'.join(parts)

@@ -25,13 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import (CHROMIUM, CHROMIUM_FLAGS, click_figures, hover_and_click, make_y4m,  # noqa: E402
-                     person_detector, picture_point, served_dashboard, sweep_for_subject)
+                     person_detector, picture_point, served_dashboard, frame_size, sweep_for_subject)
 
 ASSETS = ROOT / ".cache" / "test-assets"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--adaptive", choices=["on", "off"], default="off",
+                    help="adaptive quality (focusr.quality; off by default, as served)")
     ap.add_argument("--seconds", type=float, default=20.0, help="measuring window after the lock (default 20)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--weights", default=str(ASSETS / "person_yolov8.pt"),
@@ -52,7 +54,8 @@ def main() -> int:
         y4m = make_y4m(ASSETS / "vtest.avi", ASSETS / "vtest_640x480_rt30_bounce.y4m", start=60, frames=100,
                        repeat=3, bounce=True)
     env = {"FOCUSR_DETECTOR": args.weights,
-           "FOCUSR_SEGMENTER": str(ASSETS / "selfie_segmentation.tflite"), "FOCUSR_PERSON_LABELS": "Normal,Fall"}
+           "FOCUSR_SEGMENTER": str(ASSETS / "selfie_segmentation.tflite"), "FOCUSR_PERSON_LABELS": "Normal,Fall",
+           "FOCUSR_ADAPTIVE": "1" if args.adaptive == "on" else "0"}
     log = ROOT / ".cache" / "bench_browser_server.log"
     seconds = args.seconds
     with served_dashboard(env, log) as (url, _), sync_playwright() as pw:
@@ -122,7 +125,7 @@ def main() -> int:
                 deadline = time.time() + 5
                 while js("root.dataset.state") != "idle" and time.time() < deadline:
                     time.sleep(0.05)
-                got = hover_and_click(page, sweep_for_subject(k), detector=checker)
+                got = hover_and_click(page, sweep_for_subject(k, frame_size(page)), detector=checker)
                 if got:
                     clicks.append(got)  # the screenshot: as it was when checked, a second after the click
                     page.screenshot(path=str(ROOT / ".cache" / f"bench_browser_click_{k}.png"))

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import (CHROMIUM, CHROMIUM_FLAGS, click_figures, hover_and_click, make_y4m, person_detector,  # noqa: E402
-                     served_dashboard, sweep_for_subject)
+                     served_dashboard, frame_size, sweep_for_subject)
 
 ASSETS = ROOT / ".cache" / "test-assets"
 
@@ -83,6 +83,8 @@ def rss_mb(pid: int) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=4, choices=range(1, 9), metavar="1..8")
+    ap.add_argument("--adaptive", choices=["on", "off"], default="off",
+                    help="adaptive quality (focusr.quality; off by default, as served)")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--click-rounds", type=int, default=3,
                     help="rounds of clicks before the steady state: each tab in turn locks a walker (default 3)")
@@ -92,7 +94,8 @@ def main() -> int:
 
     y4m = make_y4m(ASSETS / "vtest.avi", ASSETS / "vtest_640x480_bounce.y4m", start=60, frames=300, bounce=True)
     env = {"FOCUSR_DETECTOR": str(ASSETS / "person_yolov8.pt"),
-           "FOCUSR_SEGMENTER": str(ASSETS / "selfie_segmentation.tflite"), "FOCUSR_PERSON_LABELS": "Normal,Fall"}
+           "FOCUSR_SEGMENTER": str(ASSETS / "selfie_segmentation.tflite"), "FOCUSR_PERSON_LABELS": "Normal,Fall",
+           "FOCUSR_ADAPTIVE": "1" if args.adaptive == "on" else "0"}
     log = ROOT / ".cache" / "load_browser_server.log"
     serve_args = ["--websocket-max-message-size", "8000000", "--check-unused-sessions", "1000",
                   "--unused-session-lifetime", "1000"]
@@ -122,7 +125,7 @@ def main() -> int:
             deadline = time.time() + 10
             while js(page, "root.dataset.state") != "idle" and time.time() < deadline:
                 time.sleep(0.05)
-            got = hover_and_click(page, sweep_for_subject(k), timeout=30, detector=checker)
+            got = hover_and_click(page, sweep_for_subject(k, frame_size(page)), timeout=30, detector=checker)
             if got:
                 clicks.append(got)
         for page in pages:  # every tab answered since its click: from here on, the steady state

@@ -92,7 +92,11 @@ def free_port() -> int:
 @contextmanager
 def served_dashboard(env: dict[str, str], log_path: Path, extra_args: list[str] | None = None,
                      script: Path = ROOT / "dashboard.py"):
-    """`panel serve dashboard.py` (or another app script) on a free loopback port; yields the page's URL."""
+    """`panel serve dashboard.py` (or another app script) on a free loopback port; yields the page's URL.
+    Adaptive quality is off unless `env` turns it on (FOCUSR_ADAPTIVE=1), whatever the product's
+    default: a test that aims at frame pixels gets the frame size it asked for, however slow the
+    machine (tests/test_quality.py and test_app.py test the adaptation)."""
+    env = {"FOCUSR_ADAPTIVE": "0", **env}
     port = free_port()
     cmd = [str(ROOT / ".venv" / "bin" / "panel") if (ROOT / ".venv" / "bin" / "panel").exists()
            else sys.executable, *([] if (ROOT / ".venv" / "bin" / "panel").exists() else ["-m", "panel"]),
@@ -300,10 +304,19 @@ def still_on_subject(page, detector, seconds: float = 1.0) -> dict:
 SWEEP_BANDS = [(0.15, 0.45), (0.55, 0.95), (0.35, 0.65), (0.05, 0.35), (0.65, 0.95), (0.25, 0.75)]
 
 
+FRAME_SIZE_JS = "(root) => { const c = root.querySelector('canvas'); return [c.width, c.height] }"
+
+
+def frame_size(page) -> tuple[int, int]:
+    """The size of the frames the page shows now (adaptive quality may have made them smaller)."""
+    w, h = page.locator(".focusr-camera").evaluate(FRAME_SIZE_JS)
+    return int(w), int(h)
+
+
 def sweep_for_subject(k: int, size=(640, 480)) -> list[tuple[float, float]]:
     """Where the k-th of several clicks looks for a subject: a band of the picture's width (a
     different one each time, so the clicks land on different subjects), at the height of vtest's
-    walkers."""
+    walkers; in pixels of frames of `size`."""
     lo, hi = SWEEP_BANDS[k % len(SWEEP_BANDS)]
     return [(size[0] * (lo + (hi - lo) * i / 8), size[1] * f) for f in (0.42, 0.5, 0.36, 0.56) for i in range(9)]
 

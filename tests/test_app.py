@@ -104,3 +104,23 @@ def test_the_models_section_says_loaded_missing_and_how_to_fix_it(tmp_path, self
     assert html.count('class="model ') == 2 and "<details><summary>How to fix</summary>" in html
     assert html.index("gone.pt") < html.index("<details>")  # the reason is on show, the fix folded
     p.close()
+
+
+def test_a_quality_step_reaches_the_page_and_the_status_line(app):
+    from focusr.quality import LEVELS
+
+    app.quality.adaptive = True  # (off by default: focusr.quality says why)
+    change = None
+    for t in range(20):  # the page shows 8 fps of the 30 it captures, target 24
+        change = app.quality.observe(t * 0.5, 8.0, 30.0) or change
+    assert change is not None
+    app._apply_quality(change.why)
+    level = LEVELS[app.quality.level]
+    assert app.quality.level >= 2 and (app.camera.capture_width, app.camera.jpeg_quality) == (
+        level.capture_width, level.jpeg_quality)
+    frame_through(app)
+    assert app.session.pipeline.detector.image_size == 640  # the detector's input is left alone
+    assert f"<b>quality</b> {level.name} (8 fps &lt; 24: lowered)" in app._status_html(app.session.snapshot({}))
+    app.quality.adaptive = False  # off: full quality back at once
+    assert (app.camera.capture_width, app.camera.jpeg_quality) == (LEVELS[0].capture_width, LEVELS[0].jpeg_quality)
+    assert "quality" not in app._status_html(app.session.snapshot({}))
