@@ -122,8 +122,9 @@ class FocusrApp(pn.viewable.Viewer):
         self.detector_model = next(iter(options.values()))
         self.camera = CameraView(sizing_mode="stretch_width", autostart=os.environ.get("FOCUSR_AUTOSTART", ""))
         self.figures = LiveFigures()
-        self.quality = QualityController()  # holds the target fps: what the page sends, what is detected on
+        self.quality = QualityController()  # holds a target fps by what the page sends (off by default)
         self._quality_why = ""
+        self._own_camera: dict | None = None  # the user's frame size and JPEG quality, while a level overrides them
         self.quality.param.watch(lambda _: self._apply_quality(), "adaptive")
         self.link = BrowserLink(pn.state.curdoc, self._show_frame)
         self._notifications = pn.state.notifications if self.link.served else None
@@ -317,10 +318,18 @@ class FocusrApp(pn.viewable.Viewer):
 
     def _apply_quality(self, why: str = "") -> None:
         """The quality level's frame size and JPEG quality to the page (through its controls, so
-        the sliders show them)."""
+        the sliders show them); back at the top level, or with adaptive quality off, the user's own."""
         level = self.quality.current
         self._quality_why = why if self.quality.level else ""
-        self.camera.param.update(capture_width=level.capture_width, jpeg_quality=level.jpeg_quality)
+        if self.quality.level == 0:
+            if self._own_camera is not None:
+                self.camera.param.update(**self._own_camera)
+                self._own_camera = None
+        else:
+            if self._own_camera is None:
+                self._own_camera = {"capture_width": self.camera.capture_width,
+                                    "jpeg_quality": self.camera.jpeg_quality}
+            self.camera.param.update(capture_width=level.capture_width, jpeg_quality=level.jpeg_quality)
         if why:
             log.info("session %s: quality %s (%s)", self.link.session_id, level.name, why)
 

@@ -37,7 +37,7 @@ class Level:
     jpeg_quality: float  # 0-1, of the frames sent up
 
 
-LEVELS = (
+LEVELS = (  # the first is the user's own settings (the camera's defaults: 640 px, 0.8)
     Level("full", 640, 0.8),
     Level("high", 512, 0.7),
     Level("medium", 416, 0.6),

@@ -132,7 +132,7 @@ class Renderer(param.Parameterized):
                          interpolation=cv2.INTER_LINEAR)
         if depth is not None:  # the focus plane at full detail, not upsampled from the work size
             b = cv2.resize(np.clip(level * (1.0 / SHARP_LEVEL), 0.0, 1.0), (W, H), interpolation=cv2.INTER_LINEAR)
-            out = cv2.blendLinear(frame.astype(np.float32), out.astype(np.float32), 1.0 - b, b).astype(np.uint8)
+            out = (cv2.blendLinear(frame.astype(np.float32), out.astype(np.float32), 1.0 - b, b) + 0.5).astype(np.uint8)
 
         # the sharp subjects, feathered, composited only where the matte reaches: around each
         # part of it on its own (subjects spread over the frame are not one frame-wide box)

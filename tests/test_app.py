@@ -110,6 +110,7 @@ def test_a_quality_step_reaches_the_page_and_the_status_line(app):
     from focusr.quality import LEVELS
 
     app.quality.adaptive = True  # (off by default: focusr.quality says why)
+    app.camera.param.update(capture_width=800, jpeg_quality=0.9)  # the user's own
     change = None
     for t in range(20):  # the page shows 8 fps of the 30 it captures, target 24
         change = app.quality.observe(t * 0.5, 8.0, 30.0) or change
@@ -121,6 +122,6 @@ def test_a_quality_step_reaches_the_page_and_the_status_line(app):
     frame_through(app)
     assert app.session.pipeline.detector.image_size == 640  # the detector's input is left alone
     assert f"<b>quality</b> {level.name} (8 fps &lt; 24: lowered)" in app._status_html(app.session.snapshot({}))
-    app.quality.adaptive = False  # off: full quality back at once
-    assert (app.camera.capture_width, app.camera.jpeg_quality) == (LEVELS[0].capture_width, LEVELS[0].jpeg_quality)
+    app.quality.adaptive = False  # off: the user's own settings back at once
+    assert (app.camera.capture_width, app.camera.jpeg_quality) == (800, 0.9)
     assert "quality" not in app._status_html(app.session.snapshot({}))
