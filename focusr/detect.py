@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+
 import logging
 import threading
 import time
+import weakref
 
 import cv2
 import numpy as np
@@ -199,6 +202,18 @@ def under_point(detections: list[Detection], point) -> Detection | None:
     return min(hits, key=lambda d: float(d.mask.sum()) if d.mask is not None else d.area)
 
 
+_running: weakref.WeakSet = weakref.WeakSet()  # every BackgroundDetector not yet closed
+
+
+@atexit.register
+def _finish_detections() -> None:
+    """A detection still running on its (daemon) thread while Python exits aborts the process
+    ("terminate called without an active exception", status 134): whatever left one running (a
+    session not closed, a script that ends), each is stopped and its detection finished first."""
+    for background in list(_running):
+        background.close()
+
+
 class BackgroundDetector:
     """Runs a Detector on its own thread so that no frame waits for it.
 
@@ -220,6 +235,7 @@ class BackgroundDetector:
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="focusr-detect", daemon=True)
         self._thread.start()
+        _running.add(self)
 
     @property
     def idle(self) -> bool:
@@ -250,6 +266,7 @@ class BackgroundDetector:
         calls this, never the event loop."""
         self._closed = True
         self._wake.set()
+        _running.discard(self)
         if wait and threading.current_thread() is not self._thread:
             self._thread.join(wait)
 
