@@ -373,19 +373,20 @@ def run(args) -> int:
     payloads = [wire.pack({"seq": i}, wire.encode_jpeg(f, JPEG_QUALITY)) for i, f in enumerate(frames)]
     focusr_result = focusr_pass("focusr", pipeline, payloads, [click], warm)
     results = [naive_result, focusr_result]
-    if args.subjects > 1:  # the same with several subjects kept: Ctrl-clicks on the next largest
-        more = FocusPipeline(detect_interval=args.interval, overlays=False)
+    def another(**params):  # a pipeline like the first, its models loaded (shared: cached per process)
+        more = FocusPipeline(detect_interval=args.interval, overlays=False, **params)
         more.detector.param.update(weights=args.weights, person_labels=labels)
         more.segmenter.person_model = segmenter
         load_models(more, args.weights, segmenter, (h, w), args.person_labels)
+        return more
+
+    if args.subjects > 1:  # the same with several subjects kept: Ctrl-clicks on the next largest
+        more = another()
         clicks = [click, *choose_clicks(Detector(**settings), frames[0], args.subjects - 1, besides=click)]
         results.append(focusr_pass(f"focusr-{args.subjects}", more, payloads, clicks, warm))
     if getattr(args, "bokeh", ""):  # the same, through a lens
-        more = FocusPipeline(detect_interval=args.interval, overlays=False)
-        more.detector.param.update(weights=args.weights, person_labels=labels)
-        more.segmenter.person_model = segmenter
+        more = another()
         more.renderer.bokeh = args.bokeh
-        load_models(more, args.weights, segmenter, (h, w), args.person_labels)
         results.append(focusr_pass(f"lens-{args.bokeh}", more, payloads, [click], warm))
     if getattr(args, "preview", ""):  # the pointer resting on undetected things, a new spot every PREVIEW_STEP frames
         try:
@@ -395,10 +396,7 @@ def run(args) -> int:
             raise InputError(f"--preview {args.preview!r}: expected X,Y inside the {w}x{h} frame") from None
         path = preview_path(spot, len(payloads), (w, h))
         for name, on in (("hover", False), ("preview", True)):  # the same pointer, without and with the outline
-            more = FocusPipeline(detect_interval=args.interval, overlays=False, hover_preview=on)
-            more.detector.param.update(weights=args.weights, person_labels=labels)
-            more.segmenter.person_model = segmenter
-            load_models(more, args.weights, segmenter, (h, w), args.person_labels)
+            more = another(hover_preview=on)
             results.append(focusr_pass(name, more, payloads, [click], warm, hover=path))
     if torch is not None:
         torch.set_num_threads(threads)

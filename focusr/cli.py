@@ -109,6 +109,7 @@ SERVE_DEFAULTS = {  # what `focusr serve` (and so scripts/serve) gives `panel se
 
 def build_parser() -> argparse.ArgumentParser:
     from focusr.pipeline import FocusPipeline
+    from focusr.render import Renderer
 
     from focusr import __version__
 
@@ -202,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--preview", default="", metavar="X,Y",
                        help="also time focusr with the pointer resting on undetected things around X,Y, a new spot "
                             "every half second: the hover preview's cost")
-    bench.add_argument("--bokeh", default="", choices=["", "disc", "blades"],
+    lenses = [shape for shape in Renderer.param.bokeh.objects if shape != Renderer.param.bokeh.default]
+    bench.add_argument("--bokeh", default="", choices=["", *lenses], metavar="|".join(lenses),
                        help="also time focusr with this lens (disc or blades bokeh, at the default aperture): its "
                             "cost beside the Gaussian blur's")
     bench.add_argument("--json", action="store_true", help="one JSON object per pipeline")

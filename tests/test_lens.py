@@ -136,6 +136,9 @@ def test_kernels_hold_the_same_light_and_area_whatever_the_shape():
         # the same area lit: the amount of blur does not change with the shape
         lit = [(k > k.max() / 2).sum() for k in (disc, hexagon)]
         assert abs(lit[0] - lit[1]) <= 0.12 * lit[0] + 2, (radius, lit)
+        # whole: a polygon's corners reach past the disc of the same area; none is cut by the kernel's edge
+        for k in (disc, hexagon, lens.kernel(radius, 5)):
+            assert max(k[0].max(), k[-1].max(), k[:, 0].max(), k[:, -1].max()) == 0, (radius, k.shape)
 
 
 def test_a_rack_focus_through_the_lens_pulls_from_the_old_subject_to_the_new():

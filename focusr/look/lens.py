@@ -27,6 +27,8 @@ def _srgb_to_linear(v: np.ndarray) -> np.ndarray:
 
 
 _TO_LINEAR = _srgb_to_linear(np.arange(256, dtype=np.float64) / 255.0).astype(np.float32)
+# a highlight's share of full boost, by sRGB value: 0 up to HIGHLIGHT, rising smoothly to 1 at 255
+_BOOST = np.clip((_TO_LINEAR - HIGHLIGHT) * (1.0 / (1.0 - HIGHLIGHT)), 0.0, 1.0) ** 2
 _TO_SRGB = (255.0 * np.where(np.linspace(0, 1, 4096) <= 0.0031308, 12.92 * np.linspace(0, 1, 4096),
                              1.055 * np.linspace(0, 1, 4096) ** (1 / 2.4) - 0.055)).astype(np.float32)
 
@@ -45,8 +47,7 @@ def light(image: np.ndarray, bloom: float) -> np.ndarray:
     About 1.4 ms at 640x480."""
     linear = cv2.LUT(image, _TO_LINEAR)
     if bloom > 0:
-        t = np.clip((_TO_LINEAR - HIGHLIGHT) * (1.0 / (1.0 - HIGHLIGHT)), 0.0, 1.0)
-        gain = (1.0 + bloom * GAIN * t * t).astype(np.float32)
+        gain = (1.0 + bloom * GAIN * _BOOST).astype(np.float32)
         channels = cv2.split(image)  # (numpy's max over the last axis is 50 times slower)
         brightest = cv2.max(cv2.max(channels[0], channels[1]), channels[2]) if len(channels) == 3 else channels[0]
         linear *= cv2.LUT(brightest, gain)[..., None]
@@ -58,15 +59,15 @@ def kernel(radius: float, blades: int = 0) -> np.ndarray:
     """The aperture's image for a blur of `radius` px: a disc (blades 0) or a regular polygon
     with `blades` sides and a corner up, antialiased, summing to 1. Cached: a few radii recur."""
     r = max(float(radius), 0.5)
-    half = int(np.ceil(r))
+    if blades >= 3:  # the polygon's area matches the disc's, so a shape change keeps the amount of blur:
+        r *= np.sqrt(np.pi / (blades / 2 * np.sin(2 * np.pi / blades)))  # its corners reach past the disc
+    half = int(np.ceil(r)) + 1  # a pixel to spare: the antialiased outline is never cut by the kernel's edge
     size = 2 * half + 1
     big = np.zeros((size * SUPERSAMPLE, size * SUPERSAMPLE), np.uint8)
     c = (size * SUPERSAMPLE - 1) / 2.0
     rr = r * SUPERSAMPLE
     if blades >= 3:
         angles = -np.pi / 2 + 2 * np.pi * np.arange(blades) / blades
-        # the polygon's area matches the disc's, so a shape change keeps the amount of blur
-        rr *= np.sqrt(np.pi / (blades / 2 * np.sin(2 * np.pi / blades)))
         corners = np.stack([c + rr * np.cos(angles), c + rr * np.sin(angles)], axis=1)
         cv2.fillPoly(big, [np.round(corners * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
     else:
