@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-
 import logging
 import threading
 import time
@@ -13,7 +12,7 @@ import cv2
 import numpy as np
 import param
 
-from focusr import models
+from focusr import models, priority
 from focusr.ssd import SsdModel
 from focusr.types import Detection
 
@@ -271,6 +270,7 @@ class BackgroundDetector:
             self._thread.join(wait)
 
     def _run(self) -> None:
+        priority.background()  # frames and click answers get the CPU first (focusr.priority)
         try:  # leave the other cores to the per-frame path, which cannot wait
             import torch
 
