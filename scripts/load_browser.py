@@ -9,8 +9,9 @@ measured. First each tab in turn, --click-rounds times, lets go and locks a walk
 would while the others stream: click-to-lock (median, p95; timed in the page) and the share of
 clicks that locked the hovered walker are printed. Then, in the steady
 state, each session's displayed fps, its longest wait between two replies, replies lost (the page
-frees its one-frame slot after 2 s without one), the control changes, and the server's resident
-memory over the run and after the tabs close.
+frees its one-frame slot after 2 s without one), how long the browser's camera itself gave the
+page nothing (Chromium's fake webcam; no reply can come for a frame never captured), the control
+changes, and the server's resident memory over the run and after the tabs close.
 """
 
 from __future__ import annotations
@@ -32,9 +33,20 @@ from browser import (CHROMIUM, CHROMIUM_FLAGS, click_figures, hover_and_click, m
 
 ASSETS = ROOT / ".cache" / "test-assets"
 
-# Every interval between two replies reaching the page, per tab (a stall shows as one long interval).
+# Every interval between two replies reaching the page, per tab (a stall shows as one long interval),
+# and every interval between two camera frames reaching the page: a reply cannot come for a frame
+# the (fake) camera never delivered, so a wait is the server's only where the camera kept going.
 WATCH_GAPS = """(() => {
   const gaps = window.focusrGaps = []
+  const cameraGaps = window.focusrCameraGaps = []
+  let cameraAt = performance.now()
+  const onVideoFrame = S.onVideoFrame
+  S.onVideoFrame = () => {
+    const now = performance.now()
+    cameraGaps.push(now - cameraAt)
+    cameraAt = now
+    return onVideoFrame()
+  }
   let at = performance.now()
   const show = S.show
   S.show = async (payload) => {
@@ -157,6 +169,7 @@ def main() -> int:
         elapsed = time.time() - t0
         end = [js(p, "S.counts.displayed") for p in pages]
         gaps = [js(p, "window.focusrGaps.slice()") for p in pages]
+        camera_gaps = [js(p, "window.focusrCameraGaps.slice()") for p in pages]
         lost = [js(p, "S.counts.lost") for p in pages]
         states = [js(p, "root.dataset.state") for p in pages]
         for page in pages:
@@ -173,6 +186,9 @@ def main() -> int:
         "click_trials": clicks,
         "longest_wait_for_a_reply_s": [round(max(g) / 1000, 2) if g else None for g in gaps],
         "waits_over_1s": sum(sum(v > 1000 for v in g) for g in gaps), "replies_lost": lost,
+        # the browser's own camera (Chromium's fake webcam) giving the page nothing for over 1 s
+        "camera_stalls_over_1s": sum(sum(v > 1000 for v in g) for g in camera_gaps),
+        "camera_stalled_s_per_session": [round(sum(v for v in g if v > 1000) / 1000, 1) for g in camera_gaps],
         "control_changes": len(changes), "control_changes_not_seen": len(changes) - len(seen),
         "control_change_max_s": round(max(seen), 2) if seen else None,
         "control_change_median_s": round(float(np.median(seen)), 2) if seen else None,
