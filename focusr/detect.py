@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+
 import logging
 import threading
 import time
@@ -12,7 +13,7 @@ import cv2
 import numpy as np
 import param
 
-from focusr import models, priority
+from focusr import models
 from focusr.ssd import SsdModel
 from focusr.types import Detection
 
@@ -270,7 +271,6 @@ class BackgroundDetector:
             self._thread.join(wait)
 
     def _run(self) -> None:
-        priority.background()  # frames and click answers get the CPU first (focusr.priority)
         try:  # leave the other cores to the per-frame path, which cannot wait
             import torch
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from focusr import priority
 from focusr.carry import Follow
 from focusr.geometry import center
 from focusr.types import REGION_LABEL, Box, Detection, Point
@@ -106,8 +105,7 @@ class RegionPreview:
 
     def _start(self, frame: np.ndarray, point: Point, index: int) -> None:
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="focusr-preview",
-                                            initializer=priority.background)
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="focusr-preview")
         self._job_point = point
         self._job = self._pool.submit(self._run, frame.copy(), point, index)
 
