@@ -37,24 +37,19 @@ ASSETS = ROOT / ".cache" / "test-assets"
 # and every interval between two camera frames reaching the page: a reply cannot come for a frame
 # the (fake) camera never delivered, so a wait is the server's only where the camera kept going.
 WATCH_GAPS = """(() => {
-  const gaps = window.focusrGaps = []
-  const cameraGaps = window.focusrCameraGaps = []
-  let cameraAt = performance.now()
-  const onVideoFrame = S.onVideoFrame
-  S.onVideoFrame = () => {
-    const now = performance.now()
-    cameraGaps.push(now - cameraAt)
-    cameraAt = now
-    return onVideoFrame()
+  const watch = (name, into) => {  // every interval between two calls of S[name], into window[into]
+    const gaps = window[into] = []
+    let at = performance.now()
+    const call = S[name]
+    S[name] = (...args) => {
+      const now = performance.now()
+      gaps.push(now - at)
+      at = now
+      return call(...args)
+    }
   }
-  let at = performance.now()
-  const show = S.show
-  S.show = async (payload) => {
-    const now = performance.now()
-    gaps.push(now - at)
-    at = now
-    return show(payload)
-  }
+  watch('show', 'focusrGaps')
+  watch('onVideoFrame', 'focusrCameraGaps')
   return 0
 })()"""
 
