@@ -47,7 +47,10 @@ MIN_TRACK_WIDTH = 320  # px: track_scale never shrinks a narrow frame's tracking
 ROUNDS_KEPT = 6  # detection rounds remembered: how fast a clicked subject moved is read from the one before
 HOVER_HOLD_FRAMES = 30  # frames the followed box stays under a resting pointer while detections miss its subject
 HOVER_REACH = 40 / 640  # share of the frame's width: a detection's old box this near the pointer may have moved under it
-HOVER_CARRIED = 2  # of those, the nearest this many are carried to now by flow (a few ms each, only then)
+HOVER_SPEED = 4 / 640  # ... or this share for each frame the box is old (a walker; 10-20 frames on a busy CPU)
+HOVER_REACH_MOST = 120 / 640  # but never further than this
+HOVER_CARRIED = 3  # of those, the nearest this many are carried to now by flow (a few ms each, only then)
+STALE_FRAMES = 1  # detections older than this many frames are carried to now before they are looked under the pointer
 
 # What a stage's failure on a frame means to the user, said once per stage and reason; the frame
 # goes on without that stage. The server log has the exception.
@@ -489,15 +492,18 @@ class FocusPipeline(param.Parameterized):
         """The detection whose subject is under the pointer now, and its box now if that had to
         be worked out (else None). Boxes are of a frame a few frames back and a walker moves
         10-40 px meanwhile: the box drawn (followed) holds while the pointer is in it; then
-        the detector's boxes; then the few near the pointer, carried by flow to now."""
+        the few detections near the pointer, carried by flow to now (their own boxes when
+        they are of this frame or the last, or their frames are gone)."""
         followed = self._hover.source
         held = followed is not None and self._hover.box is not None and distance(self._hover.box, point) == 0
         if held and any(d is followed for d in self._detections):
             return followed, None
-        hit = under_point(self._detections, point)
-        if hit is not None:
-            return hit, None
-        source, now = self._moved_under(self._detections, self._detections_at, None, point, frame.shape)
+        if index - self._detections_at > STALE_FRAMES and self._recent.since(self._detections_at, frame.shape):
+            # where their subjects are now: a walker's old box may hold the pointer while he has
+            # moved on and the one beside him has come under it
+            source, now = self._moved_under(self._detections, self._detections_at, None, point, frame.shape)
+        else:
+            source, now = under_point(self._detections, point), None
         if source is None and held and index - self._hover.detected_at <= HOVER_HOLD_FRAMES \
                 and not self._seen_elsewhere(followed):
             return followed, None  # the model missed him this time: his box, carried, stays under the pointer
@@ -514,17 +520,19 @@ class FocusPipeline(param.Parameterized):
     def _moved_under(self, detections, at: int, until: int | None, point, shape, tol: float = 0.0):
         """The detection (of frame `at`) whose subject has moved under `point` by frame `until`
         (None: now), and its box there; (None, None) if none. Only the HOVER_CARRIED nearest
-        within HOVER_REACH are carried by flow (a few ms each)."""
-        reach = HOVER_REACH * shape[1]
+        within reach (HOVER_REACH, more the older the boxes) are carried by flow (a few ms each).
+        Of those that moved under it, the nearest, then the tightest: a walker's old box may
+        hold the pointer while he has moved on and the one beside him has come under it."""
+        age = (until if until is not None else self._index) - at
+        reach = min(max(HOVER_REACH, HOVER_SPEED * age), HOVER_REACH_MOST) * shape[1]
         near = sorted((d for d in detections if distance(d.box, point) <= reach),
                       key=lambda d: distance(d.box, point))[:HOVER_CARRIED]
         past = self._recent.since(at, shape, until) if near else None
         if past is None or len(past) < 2:
             return None, None
-        for det, path in zip(near, carry_all(past, [(d.box, d.mask) for d in near])):
-            if distance(path[-1], point) <= tol:
-                return det, path[-1]
-        return None, None
+        moved = [(det, path[-1]) for det, path in zip(near, carry_all(past, [(d.box, d.mask) for d in near]))
+                 if distance(path[-1], point) <= tol]
+        return min(moved, key=lambda m: (distance(m[1], point), area(m[1])), default=(None, None))
 
     def _track(self, frame, pointer: Pointer, index: int, t: float, dt: float, fresh, fresh_at):
         """A click's change of subjects, then each subject kept, followed to this frame (the
@@ -702,12 +710,16 @@ class FocusPipeline(param.Parameterized):
             shown = Shown(index, tuple(self._detections), self._detections_at, None, None,
                           self.tracker.box if subject is not None else None, subject.key if subject else None)
         choice = resolve(shown, pointer.click, tol)
-        if choice.kind == "region" and shown is not None and shown.detections_at is not None \
-                and shown.detections_at < shown.index:  # no box drawn there (a tap): where they had moved to
+        boxed = choice.kind == "region" or choice.kind == "detection" and choice.detection is choice.source
+        if boxed and shown is not None and shown.detections_at < shown.index \
+                and self._recent.since(shown.detections_at, frame.shape, shown.index):
+            # no box drawn there (a tap), or a box of an earlier frame: the detection whose subject
+            # had moved under the click on the frame clicked (the one whose old box holds it may be
+            # the walker beside him); none: a region
             source, box = self._moved_under(shown.detections, shown.detections_at, shown.index, pointer.click,
                                             frame.shape, tol)
-            if source is not None:
-                choice = Choice("detection", replace(source, box=box, mask=None), shown.index, source)
+            choice = Choice("region") if source is None else \
+                Choice("detection", replace(source, box=box, mask=None), shown.index, source)
         if choice.kind == "region":  # says why, in the server's log: a click on a shown box never should
             near = min((distance(d.box, pointer.click) for d in shown.detections), default=None) if shown else None
             log.info("click at (%.0f, %.0f) on frame %s (record %s, detections of %s): no box within %.0f px "

@@ -99,7 +99,7 @@ def resolve(shown: Shown | None, point: Point, tol: float) -> Choice:
 
 
 RECENT_FRAMES = 45  # frames kept to carry a clicked subject forward: 1.5 s at 30 fps ...
-RECENT_BYTES = 32 << 20  # ... or fewer, for large frames
+RECENT_BYTES = 64 << 20  # ... or fewer, for large frames (45 at 640x480; 23 at 1280x720)
 
 
 class RecentFrames:

@@ -55,9 +55,11 @@ class ScriptedDetector(Detector):
 
 class ScriptedBackground:
     """BackgroundDetector's stand-in: the true boxes of the frame it was given, `lag` frames
-    later (counted in polls, one a frame: deterministic), each edge moved by up to `jitter` px."""
+    later (counted in polls, one a frame: deterministic), each edge moved by up to `jitter` px.
+    `lag`: a number of frames, or a (fewest, most) range drawn from per detection (a busy
+    machine's detector, behind by 10-20 frames)."""
 
-    def __init__(self, scene, lag: int = 3, jitter: float = 4.0, seed: int = 0):
+    def __init__(self, scene, lag: int | tuple[int, int] = 3, jitter: float = 4.0, seed: int = 0):
         self.scene, self.lag, self.jitter = scene, lag, jitter
         self.rng = np.random.default_rng(seed)
         self.error = None
@@ -69,7 +71,8 @@ class ScriptedBackground:
     def submit(self, frame, index: int, share=None) -> bool:
         if self._job is not None:
             return False
-        self._job = (index, self.footage_frame(frame, index), self.lag)
+        lag = self.lag if isinstance(self.lag, int) else int(self.rng.integers(self.lag[0], self.lag[1] + 1))
+        self._job = (index, self.footage_frame(frame, index), lag)
         return True
 
     def footage_frame(self, frame, index: int) -> int:

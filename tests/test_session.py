@@ -5,6 +5,7 @@ import time
 
 
 from focusr import frames
+from focusr.geometry import distance
 from focusr.pipeline import FocusPipeline
 from focusr.session import FocusSession, PointerInbox
 from synthetic import Thing, make_scene, still
@@ -81,16 +82,21 @@ def test_pointer_input_is_validated_and_the_newest_click_wins():
 
 
 def hover_the_right_walker(s, shots, arrived, got):
-    """Send `shots` as the page does, one reply at a time, hovering the walker on the right;
-    his hover box on the last reply."""
+    """Send `shots` as the page does, one reply at a time, hovering the walker on the right,
+    the pointer on his amber box once it shows (he walks ~8 px a frame: a pointer left at
+    (664, 280) is off him by the fifth frame); his hover box on the last reply, and where
+    the pointer is, on it."""
+    point = (664.0, 280.0)
     for seq, frame in enumerate(shots, 1):
         arrived.clear()
-        s.hover((664, 280))
+        s.hover(point)
         s.submit(frames.pack({"seq": seq, "t": 0.0}, frames.encode_jpeg(frame, 90)))
         assert arrived.wait(30)
+        shown = frames.unpack(got[-1])[0]["hover"]
+        point = ((shown[0] + shown[2]) / 2, (shown[1] + shown[3]) / 2) if shown else point
     hovered = frames.unpack(got[-1])[0]["hover"]
     assert hovered is not None
-    return hovered
+    return hovered, point
 
 
 def test_a_click_is_answered_at_once_on_the_last_frame(make_pipeline):
@@ -107,9 +113,9 @@ def test_a_click_is_answered_at_once_on_the_last_frame(make_pipeline):
     s = FocusSession(on_output=lambda b: (got.append(b), arrived.set()), on_error=errors.append,
                      pipeline=make_pipeline(lag=2))
     try:
-        hovered = hover_the_right_walker(s, shots, arrived, got)
+        hovered, point = hover_the_right_walker(s, shots, arrived, got)
         arrived.clear()
-        s.click((664, 280), seq=6)
+        s.click(point, seq=6)
         assert arrived.wait(5)
         header = frames.unpack(got[-1])[0]
         assert header["seq"] == 6 and header["still"] and header["state"] == "locked", header
@@ -122,7 +128,7 @@ def test_a_click_is_answered_at_once_on_the_last_frame(make_pipeline):
         s.new_source()
         time.sleep(0.3)
         n = len(got)
-        s.click((664, 280), seq=6)
+        s.click(point, seq=6)
         time.sleep(0.5)
         assert len(got) == n  # the old source's frame is not the picture any more
         s.submit(frames.pack({"seq": 7, "t": 0.0}, frames.encode_jpeg(shots[-1], 90)))
@@ -159,12 +165,12 @@ def test_a_click_made_while_a_frame_is_processed_is_on_that_frames_reply(make_pi
     p._segment = slow_segment
     s = FocusSession(on_output=lambda b: (got.append(b), arrived.set()), on_error=errors.append, pipeline=p)
     try:
-        hovered = hover_the_right_walker(s, shots[:6], arrived, got)
+        hovered, point = hover_the_right_walker(s, shots[:6], arrived, got)
         n = len(got)
         slow.append(True)
         s.submit(frames.pack({"seq": 7, "t": 0.0}, frames.encode_jpeg(shots[6], 90)))
         assert busy.wait(10)
-        s.click((664, 280), seq=6)
+        s.click(point, seq=6)
         deadline = time.time() + 10
         while len(got) == n and time.time() < deadline:
             time.sleep(0.01)
@@ -290,12 +296,16 @@ def test_paused_the_still_frame_answers_hover_click_and_controls_then_rests(make
             assert arrived.wait(30)
         s.pause(True)
         got.clear()
-        s.hover((664, 280))  # the walker on the right
+        # the walker on the right, where he is on the paused frame (his detection, two frames
+        # late, is of a frame where he was ~16 px to the right)
+        he = min(s.pipeline.detector.detect(shots[-1]), key=lambda d: distance(d.box, (664, 280)))
+        point = ((he.box[0] + he.box[2]) / 2, (he.box[1] + he.box[3]) / 2)
+        s.hover(point)
         header, idle = reply(lambda h: h.get("hover") is not None)
         assert header["seq"] == 6 and header["still"] and header["state"] == "idle"
         hovered = header["hover"]
         got.clear()
-        s.click((664, 280), seq=6)
+        s.click(point, seq=6)
         header, locked = reply(lambda h: h["state"] == "locked")
         assert header["seq"] == 6 and header["still"]
         assert iou(header["box"], hovered) >= 0.5 and header["label"] in ("Normal", "Fall"), (header, hovered)
