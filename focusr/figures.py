@@ -4,6 +4,12 @@ A Viewer with its own data sources; the app streams a session `Snapshot` into it
 second, on the event loop. Bokeh sends only the new points, never the whole plot. A plot that
 is off screen (scrolled away, or the tab hidden) gets nothing: its points wait and go together
 when it is seen again (`focusr.inview`), so the browser never redraws what nobody sees.
+
+The axes' extents are set here, with the points (the last minute; the largest value in it,
+rounded up), never worked out in the browser: a range the browser fits (DataRange1d) is sent
+back to the server on every redraw, three plots twice a second a tab, each a message for the
+server's event loop to take in, and one that arrives after its tab closed is an error in the
+server's log.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from bisect import bisect_left
 import panel as pn
 import param
 from bokeh.core.properties import field, value
-from bokeh.models import ColumnDataSource, DataRange1d, HoverTool, Legend, LegendItem
+from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
 from bokeh.plotting import figure
 
 from focusr import style
@@ -48,6 +54,16 @@ def state_rows(t: float, subjects: list[tuple[str, TrackState]]) -> dict[str, li
         out["state"].append(state.value)
     return out
 FPS_SERIES = tuple(style.FPS_COLOURS)
+
+
+def top(values) -> float:
+    """The top of a y axis showing `values` (0 up): a little above the largest, rounded up to
+    half a power of ten (8.3 -> 9, 23 -> 25, 412 -> 450), so it changes seldom."""
+    most = max((v for v in values if v == v), default=0.0) * 1.05  # v == v: not NaN
+    if most <= 1.0:
+        return 1.0
+    step = 10 ** math.floor(math.log10(most)) / 2
+    return math.ceil(most / step) * step
 
 
 LEGEND_FONT = "11px"
@@ -96,6 +112,23 @@ class LiveFigures(pn.viewable.Viewer):
                     rollover = len(times) - bisect_left(times, t[0] - WINDOW_S)
                 source.stream(waiting, rollover=rollover)
                 self._waiting[k] = {}
+                self._fit(k, t[0])
+
+    def _fit(self, k: int, now: float) -> None:
+        """The axes of plot `k` after new points: the last minute, up to its largest value (the
+        time axis is shared; the state plot's rows are fixed)."""
+        start = max(now - WINDOW_S, 0.0)
+        self._time_axis.update(start=start, end=max(now, start + 1.0))
+        if k == 2:
+            return
+        data = (self.fps, self.latency)[k].data
+        first = bisect_left(list(data["t"]), start)
+        if k == 0:
+            values = [v for name in FPS_SERIES for v in data[name][first:]]
+        else:  # stacked: the sum of the stages, or the capture-to-display line above it
+            stacked = [sum(row) for row in zip(*(data[s][first:] for s in STAGES))]
+            values = stacked + list(data["display"][first:])
+        self._value_axes[k].end = top(values)
 
     def mark(self, source: str) -> None:
         """A new source started here: each plot gets a line, the state plot its name."""
@@ -117,19 +150,21 @@ class LiveFigures(pn.viewable.Viewer):
                               background_fill_alpha=0.0, border_line_alpha=0.0), "right")
 
     def _plots(self):
-        time_axis = DataRange1d(follow="end", follow_interval=WINDOW_S, range_padding=0)  # the last minute, shared
+        time_axis = self._time_axis = Range1d(0.0, 1.0)  # the last minute, shared (`_fit`)
+        self._value_axes = (Range1d(0.0, 1.0), Range1d(0.0, 1.0))  # frames/s, ms
         common = dict(height=self.height, sizing_mode="stretch_width", toolbar_location=None, x_range=time_axis,
                       min_border_left=BORDER_LEFT, min_border_right=BORDER_RIGHT)
-        fps = figure(title="Frames per second", y_axis_label="frames/s", name="focusr-plot-fps", **common)
+        fps = figure(title="Frames per second", y_axis_label="frames/s", name="focusr-plot-fps",
+                     y_range=self._value_axes[0], **common)
         lines = [fps.line("t", name, source=self.fps, color=colour, line_width=2)
                  for name, colour in style.FPS_COLOURS.items()]
         self._legend(fps, [(name, [line]) for name, line in zip(style.FPS_COLOURS, lines)])
         fps.add_tools(HoverTool(renderers=lines[:1], mode="vline", tooltips=[
             ("at", "@t{0.0} s"), *((name, f"@{name}{{0.0}} fps") for name in style.FPS_COLOURS)]))
         self._marks(fps)
-        fps.y_range.start = 0
 
-        lat = figure(title="Latency per stage", y_axis_label="ms", name="focusr-plot-latency", **common)
+        lat = figure(title="Latency per stage", y_axis_label="ms", name="focusr-plot-latency",
+                     y_range=self._value_axes[1], **common)
         renderers = lat.varea_stack(list(STAGES), x="t", source=self.latency,
                                     color=[style.STAGE_COLOURS[s] for s in STAGES])
         line = lat.line("t", "display", source=self.latency, color=style.DISPLAY_LATENCY, line_width=2,
@@ -137,7 +172,6 @@ class LiveFigures(pn.viewable.Viewer):
         self._legend(lat, [(s, [r]) for s, r in zip(STAGES, renderers)] + [("capture→display", [line])])
         lat.add_tools(HoverTool(renderers=[line], mode="vline", tooltips=[
             ("at", "@t{0.0} s"), *((s, f"@{s}{{0.0}} ms") for s in STAGES), ("capture→display", "@display{0} ms")]))
-        lat.y_range.start = 0
         self._marks(lat)
 
         state = figure(title="Tracker state", y_range=STATES[::-1], x_axis_label="seconds since the page opened",
@@ -148,7 +182,6 @@ class LiveFigures(pn.viewable.Viewer):
         state.add_tools(HoverTool(renderers=[rects], tooltips=[("at", "@t{0.0} s"), ("subject", "@subject"),
                                                                ("state", "@state")]))
         self._marks(state, label=True)
-        time_axis.renderers = [*lines, *renderers, line, rects]  # a mark from long ago never stretches the axis
         return fps, lat, state
 
     def __panel__(self):

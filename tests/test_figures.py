@@ -77,3 +77,37 @@ def test_the_state_plot_keeps_the_last_minute_so_its_legend_names_only_recent_su
     for _ in range(3):
         figs.stream(snap(four[:1]))
     assert set(figs.states.data["subject"]) == {"1 Normal"} and len(figs.states.data["t"]) == 4
+
+
+def test_the_axes_show_the_last_minute_up_to_its_largest_value_set_by_the_server():
+    """The server sets each axis with its points: the time axis the last minute, each value axis
+    from 0 to a little above the largest value in it (a rounded top, so it seldom changes). A
+    range the browser fits itself is sent back to the server on every redraw (three plots,
+    twice a second, every tab), and one sent after its tab closed was an error in the log."""
+    from bokeh.models import DataRange1d
+
+    from focusr.figures import WINDOW_S, LiveFigures, top
+    from focusr.session import Snapshot
+
+    def snap(fps, ms, display):
+        return Snapshot(captured_fps=fps, processed_fps=fps - 2, displayed_fps=fps - 3,
+                        stages_ms={"detect": ms, "track": ms / 2}, display_ms=display, state=TrackState.LOCKED,
+                        label="Normal", subjects=[("Normal", TrackState.LOCKED)], skipped=0, dropped=0,
+                        detect_every=5.0, notices=[], models=[])
+
+    figs = LiveFigures()
+    fps_plot, latency_plot, state_plot = (view.object.object for view in figs.views)
+    assert not any(isinstance(r, DataRange1d) for p in (fps_plot, latency_plot, state_plot)
+                   for r in (p.x_range, p.y_range))
+    figs.stream(snap(28.0, 40.0, 90.0))  # a burst a minute and more ago
+    figs._started -= WINDOW_S + 10
+    for _ in range(5):
+        figs.stream(snap(12.0, 20.0, None))
+    now = figs.fps.data["t"][-1]
+    assert fps_plot.x_range.end == now and abs(fps_plot.x_range.start - (now - WINDOW_S)) < 1e-6
+    assert latency_plot.x_range is fps_plot.x_range is state_plot.x_range
+    assert fps_plot.y_range.start == 0 and 12.0 < fps_plot.y_range.end <= 15.0  # the burst has left the minute
+    assert latency_plot.y_range.start == 0 and 30.0 < latency_plot.y_range.end <= 35.0  # 20 + 10 stacked
+    figs.stream(snap(12.0, 20.0, 240.0))  # capture to display above the stack
+    assert 240.0 < latency_plot.y_range.end <= 300.0
+    assert (top([8.3]), top([23.0]), top([412.0]), top([0.2, float("nan")])) == (9.0, 25.0, 450.0, 1.0)
