@@ -6,10 +6,10 @@ is off screen (scrolled away, or the tab hidden) gets nothing: its points wait a
 when it is seen again (`focusr.inview`), so the browser never redraws what nobody sees.
 
 The axes' extents are set here, with the points (the last minute; the largest value in it,
-rounded up), never worked out in the browser: a range the browser fits (DataRange1d) is sent
-back to the server on every redraw, three plots twice a second a tab, each a message for the
-server's event loop to take in, and one that arrives after its tab closed is an error in the
-server's log.
+rounded up), never worked out in the browser: the ends a range fitted in the browser
+(DataRange1d) takes are sent back to the server as patches (7 in a tab's first 10 s here), each
+a message for the server's event loop, and one that arrives after its tab closed is an error in
+the server's log.
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ class LiveFigures(pn.viewable.Viewer):
                  "displayed": [snap.displayed_fps]},
                 {"t": t, **{s: [snap.stages_ms.get(s, 0.0)] for s in STAGES}, "display": [display]},
                 state_rows(t[0], snap.subjects))
+        seen = False
         for k, ((source, rollover, view), new) in enumerate(zip(self._fed, rows)):
             waiting = self._waiting[k]
             for column, values in new.items():
@@ -113,16 +114,18 @@ class LiveFigures(pn.viewable.Viewer):
                 source.stream(waiting, rollover=rollover)
                 self._waiting[k] = {}
                 self._fit(k, t[0])
+                seen = True
+        if seen:  # the time axis, shared: the last minute
+            start = max(t[0] - WINDOW_S, 0.0)
+            self._time_axis.update(start=start, end=max(t[0], start + 1.0))
 
     def _fit(self, k: int, now: float) -> None:
-        """The axes of plot `k` after new points: the last minute, up to its largest value (the
-        time axis is shared; the state plot's rows are fixed)."""
-        start = max(now - WINDOW_S, 0.0)
-        self._time_axis.update(start=start, end=max(now, start + 1.0))
+        """Plot `k`'s value axis after new points: up to its largest value in the last minute
+        (the state plot's rows are fixed)."""
         if k == 2:
             return
         data = (self.fps, self.latency)[k].data
-        first = bisect_left(list(data["t"]), start)
+        first = bisect_left(list(data["t"]), now - WINDOW_S)
         if k == 0:
             values = [v for name in FPS_SERIES for v in data[name][first:]]
         else:  # stacked: the sum of the stages, or the capture-to-display line above it

@@ -498,12 +498,11 @@ class FocusPipeline(param.Parameterized):
         held = followed is not None and self._hover.box is not None and distance(self._hover.box, point) == 0
         if held and any(d is followed for d in self._detections):
             return followed, None
-        if index - self._detections_at > STALE_FRAMES and self._recent.since(self._detections_at, frame.shape):
-            # where their subjects are now: a walker's old box may hold the pointer while he has
-            # moved on and the one beside him has come under it
-            source, now = self._moved_under(self._detections, self._detections_at, None, point, frame.shape)
-        else:
-            source, now = under_point(self._detections, point), None
+        # where their subjects are now: a walker's old box may hold the pointer while he has
+        # moved on and the one beside him has come under it
+        moved = self._moved_under(self._detections, self._detections_at, None, point, frame.shape) \
+            if index - self._detections_at > STALE_FRAMES else None
+        source, now = moved if moved is not None else (under_point(self._detections, point), None)
         if source is None and held and index - self._hover.detected_at <= HOVER_HOLD_FRAMES \
                 and not self._seen_elsewhere(followed):
             return followed, None  # the model missed him this time: his box, carried, stays under the pointer
@@ -519,7 +518,8 @@ class FocusPipeline(param.Parameterized):
 
     def _moved_under(self, detections, at: int, until: int | None, point, shape, tol: float = 0.0):
         """The detection (of frame `at`) whose subject has moved under `point` by frame `until`
-        (None: now), and its box there; (None, None) if none. Only the HOVER_CARRIED nearest
+        (None: now), and its box there; (None, None) if none; None if the frames between are
+        gone (their own boxes are all there is). Only the HOVER_CARRIED nearest
         within reach (HOVER_REACH, more the older the boxes) are carried by flow (a few ms each).
         Of those that moved under it, the nearest, then the tightest: a walker's old box may
         hold the pointer while he has moved on and the one beside him has come under it."""
@@ -527,9 +527,11 @@ class FocusPipeline(param.Parameterized):
         reach = min(max(HOVER_REACH, HOVER_SPEED * age), HOVER_REACH_MOST) * shape[1]
         near = sorted((d for d in detections if distance(d.box, point) <= reach),
                       key=lambda d: distance(d.box, point))[:HOVER_CARRIED]
-        past = self._recent.since(at, shape, until) if near else None
-        if past is None or len(past) < 2:
+        if not near:
             return None, None
+        past = self._recent.since(at, shape, until)
+        if past is None or len(past) < 2:
+            return None
         moved = [(det, path[-1]) for det, path in zip(near, carry_all(past, [(d.box, d.mask) for d in near]))
                  if distance(path[-1], point) <= tol]
         return min(moved, key=lambda m: (distance(m[1], point), area(m[1])), default=(None, None))
@@ -711,13 +713,13 @@ class FocusPipeline(param.Parameterized):
                           self.tracker.box if subject is not None else None, subject.key if subject else None)
         choice = resolve(shown, pointer.click, tol)
         boxed = choice.kind == "region" or choice.kind == "detection" and choice.detection is choice.source
-        if boxed and shown is not None and shown.detections_at < shown.index \
-                and self._recent.since(shown.detections_at, frame.shape, shown.index):
-            # no box drawn there (a tap), or a box of an earlier frame: the detection whose subject
-            # had moved under the click on the frame clicked (the one whose old box holds it may be
-            # the walker beside him); none: a region
-            source, box = self._moved_under(shown.detections, shown.detections_at, shown.index, pointer.click,
-                                            frame.shape, tol)
+        # no box drawn there (a tap), or a box of an earlier frame: the detection whose subject
+        # had moved under the click on the frame clicked (the one whose old box holds it may be
+        # the walker beside him); none: a region
+        moved = self._moved_under(shown.detections, shown.detections_at, shown.index, pointer.click, frame.shape,
+                                  tol) if boxed and shown is not None and shown.detections_at < shown.index else None
+        if moved is not None:
+            source, box = moved
             choice = Choice("region") if source is None else \
                 Choice("detection", replace(source, box=box, mask=None), shown.index, source)
         if choice.kind == "region":  # says why, in the server's log: a click on a shown box never should
