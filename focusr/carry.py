@@ -28,6 +28,8 @@ MIN_POINTS = 5  # fewer surviving points than this: the motion is not known from
 KEEP_SHARE = 0.3  # below this share of its points left the subject is hidden: it moves on at its last speed
 AGREE = 2.0  # px (work scale): a point whose motion differs from the median by more is not on the subject
 TRAIL_FRAMES = 90  # the hover box's own path kept: a click on it starts from there without flow again
+CORNER_MARGIN = 4  # px around the mask the corner measure is computed on (its 3x3 block and derivatives)
+FLOW_MARGIN = 96  # px (work scale) around the points the flow runs on: beyond its reach (15 px window, 3 levels)
 LK = dict(winSize=(15, 15), maxLevel=3, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03))
 
 
@@ -131,8 +133,16 @@ def corners(grey: np.ndarray, box: Box, mask: np.ndarray | None, s: float, inner
         where[ya:yb, xa:xb] = 1
     if not where.any():
         return None
-    found = cv2.goodFeaturesToTrack(grey, MAX_POINTS, 0.01, 3, mask=where)
-    return found if found is not None and len(found) >= MIN_POINTS else None
+    # only around the mask: over the whole frame the corner measure took ~7 ms at 768x576, here
+    # ~0.05 ms; the margin keeps the measure at the mask's edge what it is on the whole frame
+    x, y, bw, bh = cv2.boundingRect(where)
+    xa, ya, xb, yb = max(x - CORNER_MARGIN, 0), max(y - CORNER_MARGIN, 0), \
+        min(x + bw + CORNER_MARGIN, w), min(y + bh + CORNER_MARGIN, h)
+    found = cv2.goodFeaturesToTrack(np.ascontiguousarray(grey[ya:yb, xa:xb]), MAX_POINTS, 0.01, 3,
+                                    mask=np.ascontiguousarray(where[ya:yb, xa:xb]))
+    if found is None or len(found) < MIN_POINTS:
+        return None
+    return found + np.float32([xa, ya])
 
 
 def _flow(a: np.ndarray, b: np.ndarray, points: np.ndarray):
@@ -153,10 +163,17 @@ def _flow(a: np.ndarray, b: np.ndarray, points: np.ndarray):
 def both_ways(a: np.ndarray, b: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where the points landed on b, and which of them came back to where they started on a
     when followed back (the forward-backward check)."""
-    ahead, ok, _ = cv2.calcOpticalFlowPyrLK(a, b, points, None, **LK)
+    # around the points only (their pyramids over a 768x576 frame cost more than the flow): a
+    # point that would move out of that reach is lost to the flow's window anyway
+    h, w = a.shape[:2]
+    (x1, y1), (x2, y2) = points.reshape(-1, 2).min(axis=0), points.reshape(-1, 2).max(axis=0)
+    xa, ya = max(int(x1) - FLOW_MARGIN, 0), max(int(y1) - FLOW_MARGIN, 0)
+    xb, yb = min(int(x2) + FLOW_MARGIN + 1, w), min(int(y2) + FLOW_MARGIN + 1, h)
+    a, b, at = a[ya:yb, xa:xb], b[ya:yb, xa:xb], np.float32([xa, ya])
+    ahead, ok, _ = cv2.calcOpticalFlowPyrLK(a, b, points - at, None, **LK)
     back, ok_back, _ = cv2.calcOpticalFlowPyrLK(b, a, ahead, None, **LK)
-    return ahead, (ok.ravel() == 1) & (ok_back.ravel() == 1) & \
-        (np.linalg.norm((back - points).reshape(-1, 2), axis=1) < FB_ERROR)
+    return ahead + at, (ok.ravel() == 1) & (ok_back.ravel() == 1) & \
+        (np.linalg.norm((back + at - points).reshape(-1, 2), axis=1) < FB_ERROR)
 
 
 class Follow:
@@ -223,3 +240,41 @@ class Follow:
     def last(self) -> int:
         """The index of the last frame followed (-1: none)."""
         return self._index if self._source is not None else -1
+
+
+class Carried:
+    """Detections of one round, each carried to the newest frame and from then on one flow step
+    a frame: the hover looks on every frame for the walkers near the pointer, and carrying each
+    from its round's frame afresh every frame took several milliseconds a frame (up to 6 steps
+    for each of 3 detections)."""
+
+    def __init__(self):
+        self._at = None  # the round's frame
+        self._boxes: dict[int, tuple[object, int, Box]] = {}  # id(detection) -> (detection, frame index, box)
+
+    def to_now(self, detections, at: int, index: int, frames_since) -> list[Box] | None:
+        """Each of `detections` (of frame `at`) on frame `index`, the newest; `frames_since(i)`:
+        the frames from i to it, or None when gone. None when the frames from `at` are gone."""
+        if at != self._at:
+            self._at, self._boxes = at, {}
+        known = [self._boxes.get(id(d)) for d in detections]
+        known = [k if k is not None and k[0] is d and k[1] in (index - 1, index) else None
+                 for k, d in zip(known, detections)]
+        out: list[Box | None] = [k[2] if k is not None and k[1] == index else None for k in known]
+        step = [i for i, k in enumerate(known) if k is not None and k[1] == index - 1]
+        afresh = [i for i, k in enumerate(known) if k is None]
+        last = frames_since(index - 1) if step else None
+        if last is not None and len(last) == 2:
+            for i, path in zip(step, carry_all(last, [(known[i][2], None) for i in step])):
+                out[i] = path[-1]
+        else:
+            afresh += step
+        if afresh:
+            past = frames_since(at)
+            if past is None or len(past) < 2:
+                return None
+            for i, path in zip(afresh, carry_all(past, [(detections[i].box, detections[i].mask) for i in afresh])):
+                out[i] = path[-1]
+        for d, box in zip(detections, out):
+            self._boxes[id(d)] = (d, index, box)
+        return out

@@ -19,7 +19,7 @@ import numpy as np
 import param
 
 from focusr import models, overlay
-from focusr.carry import Follow, carry, carry_all
+from focusr.carry import Carried, Follow, carry, carry_all
 from focusr.corrections import Correction, corrected
 from focusr.chain import about_size
 from focusr.cuts import CutDetector
@@ -149,6 +149,7 @@ class FocusPipeline(param.Parameterized):
         self._cuts = CutDetector()
         self._recent = RecentFrames()  # the frames themselves: a clicked subject is carried from there to now
         self._hover = Follow()  # the hover box, carried to where its subject is on each frame
+        self._carried = Carried()  # the detections near the pointer, carried to now (the hover looks under it)
         self._preview = RegionPreview(self._grown)  # over what the detector did not see: the region a click takes
         self._outline: tuple[Box, list] | None = None  # this frame's preview: its box and outline, now
         self._origin: tuple[int, Box] | None = None  # the frame the lock was made on and its box there
@@ -228,6 +229,7 @@ class FocusPipeline(param.Parameterized):
         self._rounds.clear()
         self._recent = RecentFrames()
         self._hover = Follow()
+        self._carried = Carried()
         self._preview.clear()
         self.detect_soon()
 
@@ -520,7 +522,8 @@ class FocusPipeline(param.Parameterized):
         """The detection (of frame `at`) whose subject has moved under `point` by frame `until`
         (None: now), and its box there; (None, None) if none; None if the frames between are
         gone (their own boxes are all there is). Only the HOVER_CARRIED nearest
-        within reach (HOVER_REACH, more the older the boxes) are carried by flow (a few ms each).
+        within reach (HOVER_REACH, more the older the boxes) are carried by flow; for the hover,
+        each once from its frame, then a step a frame (`Carried`).
         Of those that moved under it, the nearest, then the tightest: a walker's old box may
         hold the pointer while he has moved on and the one beside him has come under it."""
         age = (until if until is not None else self._index) - at
@@ -529,11 +532,15 @@ class FocusPipeline(param.Parameterized):
                       key=lambda d: distance(d.box, point))[:HOVER_CARRIED]
         if not near:
             return None, None
-        past = self._recent.since(at, shape, until)
-        if past is None or len(past) < 2:
+        if until is None:  # the hover: carried on from the last frame's
+            ends = self._carried.to_now(near, at, self._index, lambda i: self._recent.since(i, shape))
+        else:
+            past = self._recent.since(at, shape, until)
+            ends = None if past is None or len(past) < 2 else \
+                [path[-1] for path in carry_all(past, [(d.box, d.mask) for d in near])]
+        if ends is None:
             return None
-        moved = [(det, path[-1]) for det, path in zip(near, carry_all(past, [(d.box, d.mask) for d in near]))
-                 if distance(path[-1], point) <= tol]
+        moved = [(det, end) for det, end in zip(near, ends) if distance(end, point) <= tol]
         return min(moved, key=lambda m: (distance(m[1], point), area(m[1])), default=(None, None))
 
     def _track(self, frame, pointer: Pointer, index: int, t: float, dt: float, fresh, fresh_at):
