@@ -18,7 +18,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from focusr.carry import AGREE, MIN_POINTS, both_ways, corners
+from focusr.carry import AGREE, MIN_POINTS, both_ways, carry_all, corners
+from focusr.geometry import clip_box
+from focusr.types import Box
 
 RESEED_SHARE = 0.5  # fewer of the points it started with left than this share: find corners on the box afresh
 SCALE_STEP = (0.95, 1.05)  # a box grows or shrinks at most this much a frame (a subject walks to or from the camera)
@@ -124,3 +126,49 @@ def _scale(before: np.ndarray, after: np.ndarray) -> float:
         return 1.0
     return float(np.clip(np.median(da[ok] / db[ok]), *SCALE_STEP))
 
+
+
+class Carried:
+    """Detections of one round, each carried by flow to the newest frame once (`carry_all`),
+    then followed a frame at a time by its own FlowTracker: the hover looks on every frame for
+    the walkers near the pointer, and carrying each from its round's frame afresh every frame
+    took several milliseconds a frame (up to 6 flow steps for each of 3). A walker followed
+    keeps the points found on him, so his box does not stay on the road he crossed."""
+
+    def __init__(self):
+        self._at = None  # the round's frame
+        # id(detection) -> (the detection, the frame it was last followed to, its tracker, its box there)
+        self._known: dict[int, tuple[object, int, FlowTracker, Box]] = {}
+
+    def to_now(self, detections, at: int, index: int, frames_since) -> list[Box] | None:
+        """Each of `detections` (of frame `at`) on frame `index`, the newest; `frames_since(i)`:
+        the frames from i to it, or None when gone. None when the frames from `at` are gone."""
+        if at != self._at:
+            self._at, self._known = at, {}
+        out: list[Box | None] = [None] * len(detections)
+        afresh = []
+        newest = None
+        for i, d in enumerate(detections):
+            known = self._known.get(id(d))
+            if known is None or known[0] is not d or known[1] not in (index - 1, index):
+                afresh.append(i)
+            elif known[1] == index:
+                out[i] = known[3]
+            else:
+                newest = newest if newest is not None else (frames_since(index) or [None])[-1]
+                ok, (x, y, w, h) = known[2].update(newest) if newest is not None else (False, (0, 0, 0, 0))
+                if ok:
+                    out[i] = clip_box((x, y, x + w, y + h), newest.shape)
+                    self._known[id(d)] = (d, index, known[2], out[i])
+                else:  # nothing on it to follow, or hidden too long: from its round's frame again
+                    afresh.append(i)
+        if afresh:
+            past = frames_since(at)
+            if past is None or len(past) < 2:
+                return None
+            for i, path in zip(afresh, carry_all(past, [(detections[i].box, detections[i].mask) for i in afresh])):
+                follower = FlowTracker()
+                x1, y1, x2, y2 = out[i] = path[-1]
+                follower.init(past[-1], (x1, y1, x2 - x1, y2 - y1))
+                self._known[id(detections[i])] = (detections[i], index, follower, out[i])
+        return out

@@ -19,12 +19,13 @@ import numpy as np
 import param
 
 from focusr import models, overlay
-from focusr.carry import Carried, Follow, carry, carry_all
+from focusr.carry import Follow, carry, carry_all
 from focusr.corrections import Correction, corrected
 from focusr.chain import about_size
 from focusr.cuts import CutDetector
 from focusr.detect import BackgroundDetector, Detector, under_point
 from focusr.enhance import Enhancer
+from focusr.flowtrack import Carried
 from focusr.geometry import area, center, distance, gap, iou, square_around
 from focusr.depth import DepthEstimator
 from focusr.render import RackFocus, Renderer, fit
