@@ -155,7 +155,9 @@ class Carried:
             elif known[1] == index:
                 out[i] = known[3]
             else:
-                newest = newest if newest is not None else (frames_since(index) or [None])[-1]
+                if newest is None:  # made grey once for all of them
+                    newest = (frames_since(index) or [None])[-1]
+                    newest = _grey(newest) if newest is not None else None
                 ok, (x, y, w, h) = known[2].update(newest) if newest is not None else (False, (0, 0, 0, 0))
                 if ok:
                     out[i] = clip_box((x, y, x + w, y + h), newest.shape)
