@@ -206,7 +206,8 @@ class Follow:
             return None
         if source is self._source and self._index == index - 1 and self._frame is not None \
                 and self._frame.shape == frame.shape:
-            self.box = carry([self._frame, frame], self.box)[-1]
+            # the same one: `now` when the caller has followed it here already (not twice a frame)
+            self.box = now if now is not None else carry([self._frame, frame], self.box)[-1]
         else:
             self._trail.clear()
             self.detected_at = detected_at
@@ -240,4 +241,3 @@ class Follow:
     def last(self) -> int:
         """The index of the last frame followed (-1: none)."""
         return self._index if self._source is not None else -1
-

@@ -127,7 +127,6 @@ def _scale(before: np.ndarray, after: np.ndarray) -> float:
     return float(np.clip(np.median(da[ok] / db[ok]), *SCALE_STEP))
 
 
-
 class Carried:
     """Detections of one round, each carried by flow to the newest frame once (`carry_all`),
     then followed a frame at a time by its own FlowTracker: the hover looks on every frame for
